@@ -1,0 +1,30 @@
+import {Flags} from '@oclif/core';
+
+import {UsageError} from '../core/errors.js';
+
+/** Flags shared by commands that attach to a node. */
+export const attachFlags = {
+  endpoint: Flags.string({
+    summary: 'Remote node to attach to, tcp://host:port (over the authenticated transport).',
+    description: 'Default: the local node\'s control socket in --data-dir.',
+    env: 'SWARM_ENDPOINT',
+    helpGroup: 'GLOBAL',
+  }),
+  'join-secret-file': Flags.file({
+    summary: 'Cluster join secret file (0600); needed with --endpoint.',
+    env: 'SWARM_JOIN_SECRET_FILE',
+    helpGroup: 'GLOBAL',
+  }),
+  timeout: Flags.string({summary: 'How long to wait for the node, e.g. 5s.', default: '5s', env: 'SWARM_TIMEOUT', helpGroup: 'GLOBAL'}),
+};
+
+/** Parses repeated `k=v` labels into a record; a bad one is a usage error naming it. */
+export function parseLabels(items: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items ?? []) {
+    const m = /^([A-Za-z0-9][A-Za-z0-9._/-]{0,62})=(.{0,255})$/.exec(item);
+    if (!m) throw new UsageError(`--label ${item}: expected key=value (key: letters, digits, . _ / -)`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+}

@@ -1,0 +1,340 @@
+import * as fs from 'node:fs';
+
+import {dataFile, ensureDataDir} from '../config/data-dir.js';
+import {ConflictError, UsageError} from '../errors.js';
+import type {Logger} from '../log/logger.js';
+import {buildAdmission, createJoinSecretFile} from '../security/admission.js';
+import type {AdmissionPolicy} from '../security/admission.js';
+import {Firewall} from '../security/firewall.js';
+import type {AuditSink, PeerRole} from '../security/firewall.js';
+import {loadOrCreateIdentity} from '../security/identity.js';
+import type {Identity} from '../security/identity.js';
+import type {Capacity} from '../transport/hello.js';
+import {MdnsDiscovery} from '../transport/mdns-discovery.js';
+import {Voyager} from '../transport/voyager.js';
+import type {PeerInfo, VoyagerInit} from '../transport/voyager.js';
+import {VERSION} from '../version.js';
+import {ControlServer} from './control-server.js';
+import type {ControlMethod, ControlMethods, FleetMember, FleetStatus, NodeStatus} from './control-types.js';
+import {Membership} from './membership.js';
+import type {FailureDetectorConfig, StateChange} from './membership.js';
+
+export interface NodeOptions {
+  dataDir: string;
+  name: string;
+  bindHost: string;
+  /** 0 picks a free port. */
+  port: number;
+  advertise?: string;
+  /** Static peers, "host:port" or "tcp://host:port". */
+  peers: string[];
+  labels: Record<string, string>;
+  capacity: Capacity;
+  mdns: boolean;
+  joinSecretFile?: string;
+  trustFile?: string;
+  failureDetector: FailureDetectorConfig;
+  transport?: Partial<VoyagerInit>;
+}
+
+/** Gossip bound: how many member addresses one heartbeat answer carries. */
+const MAX_GOSSIP = 64;
+const MAX_LINKS = 256;
+const LEAVE_TYPE = 'membership.leave';
+const PING_TYPE = 'membership.ping';
+
+interface PingBody {
+  members: {id: string; address: string}[];
+}
+
+/** Which message types each peer role may send (the firewall's policy). */
+function allowType(role: PeerRole, type: string): boolean {
+  if (type.startsWith('control.')) return role === 'client';
+  if (type.startsWith('membership.')) return role === 'node';
+  return role === 'node';
+}
+
+export function normalizePeerAddress(peer: string): string {
+  const addr = peer.startsWith('tcp://') ? peer : `tcp://${peer}`;
+  const m = /^tcp:\/\/([A-Za-z0-9.[\]:_-]+):(\d{1,5})$/.exec(addr);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new UsageError(`--peer ${peer}: expected host:port`);
+  return addr;
+}
+
+/**
+ * The composition root of a running node: identity, admission, firewall, transport, discovery,
+ * membership and the control socket, with an explicit start/stop lifecycle.
+ */
+export class SwarmNode {
+  readonly identity: Identity;
+  readonly admission: AdmissionPolicy;
+  readonly firewall: Firewall;
+  readonly transport: Voyager;
+  readonly membership: Membership;
+  /** True when start() wrote a new join secret (no admission was configured). */
+  readonly createdJoinSecret: boolean;
+  private readonly control: ControlServer;
+  private mdns?: MdnsDiscovery;
+  private heartbeat?: NodeJS.Timeout;
+  private audit?: fs.WriteStream;
+  private startedMs = 0;
+  private stopping?: Promise<void>;
+  private readonly stopListeners: (() => void)[] = [];
+
+  constructor(
+    private readonly components: {log: Logger; clock?: () => number},
+    private readonly opts: NodeOptions,
+  ) {
+    ensureDataDir(opts.dataDir);
+    this.identity = loadOrCreateIdentity(dataFile(opts.dataDir, 'identityKey')).identity;
+    let joinSecretFile = opts.joinSecretFile;
+    this.createdJoinSecret = false;
+    if (!joinSecretFile && !opts.trustFile) {
+      // Safe default: never open admission. The first start creates a secret others join with.
+      joinSecretFile = dataFile(opts.dataDir, 'joinSecret');
+      if (!fs.existsSync(joinSecretFile)) {
+        createJoinSecretFile(joinSecretFile);
+        this.createdJoinSecret = true;
+      }
+    }
+    this.admission = buildAdmission({
+      ...(joinSecretFile ? {joinSecretFile} : {}),
+      ...(opts.trustFile ? {trustFile: opts.trustFile} : {}),
+    });
+    this.membership = new Membership(opts.failureDetector);
+    const sink: AuditSink = {audit: (ev) => this.audit?.write(JSON.stringify(ev) + '\n')};
+    this.firewall = new Firewall({clock: this.clock, sink}, {knownType: (t) => this.transport.hasHandler(t), allowType});
+    this.transport = new Voyager(
+      {identity: this.identity, admission: this.admission, firewall: this.firewall, log: components.log, clock: this.clock},
+      {
+        role: 'node',
+        name: opts.name,
+        labels: opts.labels,
+        capacity: opts.capacity,
+        bind: {host: opts.bindHost, port: opts.port},
+        ...(opts.advertise ? {advertise: opts.advertise} : {}),
+        ...opts.transport,
+      },
+      {onPeerUp: (peer, dir) => this.onPeerUp(peer, dir)},
+    );
+    this.control = new ControlServer({log: components.log, call: (m) => this.call(m)}, dataFile(opts.dataDir, 'controlSocket'));
+  }
+
+  private readonly clock = (): number => (this.components.clock ?? Date.now)();
+
+  /** Called once when the node begins stopping (e.g. by a `control.stop`), so the owner can exit. */
+  onStop(fn: () => void): void {
+    this.stopListeners.push(fn);
+  }
+
+  async start(): Promise<void> {
+    this.startedMs = this.clock();
+    this.audit = fs.createWriteStream(dataFile(this.opts.dataDir, 'audit'), {flags: 'a', mode: 0o600});
+    this.transport.handle(PING_TYPE, (env, peer) => this.onPing(env.body, peer));
+    this.transport.handle(LEAVE_TYPE, (_env, peer) => {
+      this.logChange(this.membership.markLeft(peer.id));
+      return undefined;
+    });
+    for (const m of ['status', 'fleet', 'stop'] as const) {
+      this.transport.handle(`control.${m}`, () => this.call(m));
+    }
+    try {
+      await this.transport.start();
+    } catch (err) {
+      const code = (err as {code?: string}).code;
+      if (code === 'EADDRINUSE') throw new ConflictError(`port ${this.opts.port} on ${this.opts.bindHost} is in use; pass --port`);
+      throw new UsageError(`cannot listen on ${this.opts.bindHost}:${this.opts.port} (${code ?? String(err)}); check --bind and --port`);
+    }
+    await this.control.start();
+    fs.writeFileSync(dataFile(this.opts.dataDir, 'pid'), `${process.pid}\n`, {mode: 0o600});
+    for (const p of this.opts.peers) this.transport.connect(normalizePeerAddress(p));
+    if (this.opts.mdns) await this.startMdns();
+    this.heartbeat = setInterval(() => this.beat(), this.opts.failureDetector.heartbeatIntervalMs);
+    this.components.log.info('node started', {id: this.identity.id, name: this.opts.name, listen: this.transport.listen});
+  }
+
+  /**
+   * Graceful stop: tell peers we leave, stop discovery (mDNS goodbye), close the control socket,
+   * drain and close the transport with bounded linger. Idempotent; resolves when done.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    for (const fn of this.stopListeners) fn();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const p of this.transport.connectedPeers()) if (p.role === 'node') this.transport.send(p.id, LEAVE_TYPE, null);
+    await Promise.allSettled([this.mdns?.stop(), this.transport.drain(300)]);
+    await this.control.stop();
+    await this.transport.stop();
+    fs.rmSync(dataFile(this.opts.dataDir, 'pid'), {force: true});
+    await new Promise<void>((resolve) => (this.audit ? this.audit.end(() => resolve()) : resolve()));
+    this.components.log.info('node stopped', {id: this.identity.id});
+  }
+
+  private async startMdns(): Promise<void> {
+    const port = this.transport.boundPort ?? this.opts.port;
+    this.mdns = new MdnsDiscovery({
+      id: this.identity.id,
+      name: this.opts.name,
+      port,
+      fingerprint: this.identity.fingerprint,
+      interfaceAddress: this.opts.bindHost,
+      queryIntervalMs: Math.max(500, this.opts.failureDetector.heartbeatIntervalMs),
+      // Discovery only proposes: the handshake decides who this really is.
+      onPeer: (p) => this.maybeConnect(`tcp://${p.host}:${p.port}`),
+      onGoodbye: (id) => this.components.log.info('mdns goodbye', {peer: id}),
+      onError: (err) => this.components.log.warn('mdns error', {err: err.message}),
+    });
+    await this.mdns.start();
+  }
+
+  private maybeConnect(address: string): void {
+    if (address === this.transport.listen) return;
+    if (this.transport.linkStates().length >= MAX_LINKS) return;
+    this.transport.connect(address);
+  }
+
+  private onPeerUp(peer: PeerInfo, direction: 'in' | 'out'): void {
+    if (peer.role !== 'node') return;
+    this.logChange(
+      this.membership.upsert(
+        {id: peer.id, name: peer.name, address: peer.listen, labels: peer.labels, capacity: peer.capacity, fingerprint: peer.fingerprint},
+        this.clock(),
+      ),
+    );
+    // An inbound peer we don't dial yet: dial back, so each side has its own outbound link.
+    if (direction === 'in' && peer.listen) this.maybeConnect(peer.listen);
+  }
+
+  private onPing(body: unknown, peer: PeerInfo): PingBody {
+    this.logChange(this.membership.markSeen(peer.id, this.clock()));
+    this.learn(body);
+    return this.gossip();
+  }
+
+  private gossip(): PingBody {
+    const members = this.membership
+      .list()
+      .filter((m) => m.state === 'alive' && m.address)
+      .slice(0, MAX_GOSSIP)
+      .map((m) => ({id: m.id, address: m.address}));
+    return {members};
+  }
+
+  /** Gossip only proposes addresses; each is verified by its own handshake. */
+  private learn(body: unknown): void {
+    const members = (body as Partial<PingBody> | null)?.members;
+    if (!Array.isArray(members)) return;
+    for (const m of members.slice(0, MAX_GOSSIP)) {
+      if (!m || typeof m.id !== 'string' || typeof m.address !== 'string' || m.id === this.identity.id) continue;
+      if (this.membership.get(m.id)) continue;
+      try {
+        this.maybeConnect(normalizePeerAddress(m.address));
+      } catch {
+        // A bad address from a peer is ignored, not fatal.
+      }
+    }
+  }
+
+  private beat(): void {
+    const timeoutMs = this.opts.failureDetector.heartbeatIntervalMs * 2;
+    for (const m of this.membership.list()) {
+      if (m.state === 'left' && !this.transport.canReach(m.id)) continue;
+      if (!this.transport.canReach(m.id)) continue;
+      const sentMs = this.clock();
+      this.transport
+        .request(m.id, PING_TYPE, this.gossip(), {timeoutMs})
+        .then((reply) => {
+          const now = this.clock();
+          this.logChange(this.membership.markSeen(m.id, now, now - sentMs));
+          this.learn(reply);
+        })
+        .catch(() => {
+          // Silence is what the failure detector measures; nothing to do per miss.
+        });
+    }
+    for (const c of this.membership.tick(this.clock())) {
+      this.logChange(c);
+      // Its session is likely gone (crash): handshake again so we notice the moment it returns.
+      if (c.to === 'dead') this.transport.resetLink(c.id);
+    }
+  }
+
+  private logChange(c: StateChange | undefined): void {
+    if (c) this.components.log.info('member state', {peer: c.id, from: c.from, to: c.to});
+  }
+
+  // ---- control API ---------------------------------------------------------------------------------
+
+  async call<M extends ControlMethod>(method: M): Promise<ControlMethods[M]> {
+    switch (method) {
+      case 'status':
+        return this.status() as ControlMethods[M];
+      case 'fleet':
+        return this.fleet() as ControlMethods[M];
+      case 'stop':
+        // Answer first, then stop: the caller gets its reply before the socket closes.
+        setImmediate(() => void this.stop());
+        return {stopping: true} as ControlMethods[M];
+      default:
+        throw new UsageError(`unknown control method ${String(method)}`);
+    }
+  }
+
+  status(): NodeStatus {
+    const now = this.clock();
+    return {
+      id: this.identity.id,
+      name: this.opts.name,
+      fingerprint: this.identity.fingerprint,
+      publicKey: this.identity.publicKey.toString('hex'),
+      listen: this.transport.listen,
+      dataDir: this.opts.dataDir,
+      pid: process.pid,
+      version: VERSION,
+      startedAt: new Date(this.startedMs).toISOString(),
+      uptimeMs: now - this.startedMs,
+      admission: {joinSecret: this.admission.hasJoinSecret, trustListKeys: this.admission.trusted ? this.admission.trusted.size : null},
+      failureDetector: this.opts.failureDetector,
+      mdns: {enabled: this.opts.mdns, ...(this.opts.mdns ? {interface: this.opts.bindHost} : {})},
+      labels: this.opts.labels,
+      capacity: this.opts.capacity,
+      firewall: {admitted: this.firewall.admitted, dropped: this.firewall.totalDropped(), drops: {...this.firewall.counters}},
+      transport: {...this.transport.stats},
+    };
+  }
+
+  fleet(): FleetStatus {
+    const now = this.clock();
+    const self: FleetMember = {
+      id: this.identity.id,
+      name: this.opts.name,
+      address: this.transport.listen,
+      state: 'alive',
+      lastSeen: new Date(now).toISOString(),
+      lastSeenAgoMs: 0,
+      rttMs: 0,
+      labels: this.opts.labels,
+      capacity: this.opts.capacity,
+      fingerprint: this.identity.fingerprint,
+      self: true,
+    };
+    const others: FleetMember[] = this.membership.list().map((m) => ({
+      id: m.id,
+      name: m.name,
+      address: m.address,
+      state: m.state,
+      lastSeen: m.lastSeenMs ? new Date(m.lastSeenMs).toISOString() : null,
+      lastSeenAgoMs: m.lastSeenMs ? now - m.lastSeenMs : null,
+      rttMs: m.rttMs ?? null,
+      labels: m.labels,
+      capacity: m.capacity,
+      fingerprint: m.fingerprint,
+      self: false,
+    }));
+    return {self: this.identity.id, members: [self, ...others]};
+  }
+}

@@ -1,0 +1,55 @@
+import type * as zmq from 'zeromq';
+
+/**
+ * Serialises sends on one ZeroMQ socket (zeromq v6 allows one send in flight per socket) behind a
+ * bounded queue. A full queue or a send that fails (high-water mark reached past the socket's
+ * sendTimeout, EHOSTUNREACH from a `mandatory` ROUTER) is reported to `onDrop`, never a hang.
+ */
+export class SocketSender {
+  private readonly queue: (Buffer | Buffer[])[] = [];
+  private pumping = false;
+  private closed = false;
+
+  constructor(
+    private readonly socket: zmq.Dealer | zmq.Router,
+    private readonly maxQueued: number,
+    private readonly onDrop: (err?: unknown) => void,
+  ) {}
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Queues a message; false (and counted through onDrop) when the queue is full or closed. */
+  send(msg: Buffer | Buffer[]): boolean {
+    if (this.closed || this.queue.length >= this.maxQueued) {
+      this.onDrop();
+      return false;
+    }
+    this.queue.push(msg);
+    if (!this.pumping) void this.pump();
+    return true;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.queue.length = 0;
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.queue.length > 0 && !this.closed) {
+        const msg = this.queue.shift()!;
+        try {
+          await this.socket.send(msg);
+        } catch (err) {
+          if (this.closed) return;
+          this.onDrop(err);
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+}

@@ -1,0 +1,53 @@
+import {Packr} from 'msgpackr';
+
+import {decodeEnvelope, encodeEnvelope, validateEnvelope} from '../../src/core/transport/envelope.js';
+import type {Envelope} from '../../src/core/transport/envelope.js';
+
+const good: Envelope = {v: 1, type: 'membership.ping', id: 'abc1', from: 'aa'.repeat(16), to: 'bb'.repeat(16), ts: 1_700_000_000_000, body: {members: []}};
+const packr = new Packr({useRecords: false});
+
+describe('envelope codec', () => {
+  test('round-trips a well-formed envelope', () => {
+    expect(decodeEnvelope(encodeEnvelope(good))).toEqual(good);
+  });
+
+  const bad: [string, unknown][] = [
+    ['null', null],
+    ['array', [1, 2]],
+    ['string', 'hello'],
+    ['wrong version', {...good, v: 2}],
+    ['missing type', {...good, type: undefined}],
+    ['empty type', {...good, type: ''}],
+    ['type with spaces', {...good, type: 'rm -rf'}],
+    ['upper-case type', {...good, type: 'Ping'}],
+    ['type too long', {...good, type: 'a'.repeat(65)}],
+    ['numeric id', {...good, id: 5}],
+    ['empty id', {...good, id: ''}],
+    ['id too long', {...good, id: 'x'.repeat(65)}],
+    ['from not hex', {...good, from: 'zz'}],
+    ['from empty', {...good, from: ''}],
+    ['from too long', {...good, from: 'a'.repeat(65)}],
+    ['to not a string', {...good, to: null}],
+    ['ts negative', {...good, ts: -1}],
+    ['ts not a number', {...good, ts: '1'}],
+    ['ts infinite', {...good, ts: Infinity}],
+    ['extra field', {...good, admin: true}],
+  ];
+  test.each(bad)('refuses %s', (_name, value) => {
+    const obj = value && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) : value;
+    expect(validateEnvelope(obj)).toBeUndefined();
+    expect(decodeEnvelope(packr.pack(obj))).toBeUndefined();
+  });
+
+  test('refuses a missing body', () => {
+    const {body: _body, ...rest} = good;
+    expect(decodeEnvelope(packr.pack(rest))).toBeUndefined();
+  });
+
+  test('garbage bytes and truncated encodings decode to undefined, never throw', () => {
+    const enc = encodeEnvelope(good);
+    for (let i = 0; i < enc.length; i++) expect(decodeEnvelope(enc.subarray(0, i))).toBeUndefined();
+    expect(decodeEnvelope(Buffer.from([0xc1]))).toBeUndefined();
+    expect(decodeEnvelope(Buffer.from('not msgpack at all'))).toBeUndefined();
+  });
+});
