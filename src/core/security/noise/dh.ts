@@ -14,12 +14,12 @@ const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 
 function privateKeyObject(raw: Buffer): crypto.KeyObject {
-  if (raw.length !== DHLEN) throw new NoiseError(`X25519 private key must be ${DHLEN} bytes`);
+  if (!Buffer.isBuffer(raw) || raw.length !== DHLEN) throw new NoiseError(`X25519 private key must be ${DHLEN} bytes`);
   return crypto.createPrivateKey({key: Buffer.concat([PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8'});
 }
 
 function publicKeyObject(raw: Buffer): crypto.KeyObject {
-  if (raw.length !== DHLEN) throw new NoiseError(`X25519 public key must be ${DHLEN} bytes`);
+  if (!Buffer.isBuffer(raw) || raw.length !== DHLEN) throw new NoiseError(`X25519 public key must be ${DHLEN} bytes`);
   return crypto.createPublicKey({key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki'});
 }
 
@@ -50,6 +50,6 @@ export function dh(privateKey: Buffer, publicKey: Buffer): Buffer {
   try {
     return crypto.diffieHellman({privateKey: priv, publicKey: pub});
   } catch (err) {
-    throw new NoiseError('X25519 key agreement failed', {cause: err});
+    throw new NoiseError('X25519 key agreement failed (invalid or low-order public key)', {cause: err});
   }
 }

@@ -1,0 +1,119 @@
+import crypto from 'node:crypto';
+import {KEYLEN, MAX_MESSAGE_LEN, MAX_NONCE, TAGLEN} from './constants.js';
+import {NoiseError} from './errors.js';
+
+const ZEROS = Buffer.alloc(KEYLEN);
+const EMPTY = Buffer.alloc(0);
+
+/** Noise's AESGCM nonce: 32 bits of zeros followed by the 64-bit counter, big-endian (spec 12.4). */
+function gcmNonce(n: bigint): Buffer {
+  const iv = Buffer.alloc(12);
+  iv.writeBigUInt64BE(n, 4);
+  return iv;
+}
+
+function checkNonce(n: bigint): void {
+  // 2^64-1 is reserved for REKEY; letting a message use it would reuse the rekey keystream.
+  if (typeof n !== 'bigint' || n < 0n || n >= MAX_NONCE) throw new NoiseError('nonce out of range [0, 2^64-2]');
+}
+
+function seal(k: Buffer, n: bigint, ad: Buffer, plaintext: Buffer): Buffer {
+  const cipher = crypto.createCipheriv('aes-256-gcm', k, gcmNonce(n), {authTagLength: TAGLEN});
+  cipher.setAAD(ad);
+  return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+}
+
+function open(k: Buffer, n: bigint, ad: Buffer, ciphertext: Buffer): Buffer {
+  if (ciphertext.length < TAGLEN) throw new NoiseError('ciphertext shorter than the authentication tag');
+  const body = ciphertext.subarray(0, ciphertext.length - TAGLEN);
+  const tag = ciphertext.subarray(ciphertext.length - TAGLEN);
+  try {
+    const decipher = crypto.createDecipheriv('aes-256-gcm', k, gcmNonce(n), {authTagLength: TAGLEN});
+    decipher.setAAD(ad);
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(body), decipher.final()]);
+  } catch (err) {
+    throw new NoiseError('authentication failed', {cause: err});
+  }
+}
+
+/**
+ * Noise CipherState (spec section 5.1) for AES-256-GCM: a key `k` (possibly empty) and a 64-bit
+ * nonce `n`. Without a key, encryption and decryption are the identity, as the handshake requires.
+ * Handshake and internal-nonce messages are bounded by the 65535-byte Noise message limit.
+ */
+export class CipherState {
+  private k: Buffer | undefined;
+  private n = 0n;
+
+  /** `key`, when given, must be 32 bytes; it is copied. */
+  constructor(key?: Buffer) {
+    if (key !== undefined) {
+      if (!Buffer.isBuffer(key) || key.length !== KEYLEN) throw new NoiseError(`cipher key must be ${KEYLEN} bytes`);
+      this.k = Buffer.from(key);
+    }
+  }
+
+  hasKey(): boolean {
+    return this.k !== undefined;
+  }
+
+  /** Sets the internal nonce; used by the handshake and by callers resynchronising a transport. */
+  setNonce(n: bigint): void {
+    if (typeof n !== 'bigint' || n < 0n || n > MAX_NONCE) throw new NoiseError('nonce out of range');
+    this.n = n;
+  }
+
+  /** Encrypts with the internal nonce, then increments it. Throws NoiseError once nonces are exhausted. */
+  encryptWithAd(ad: Buffer, plaintext: Buffer): Buffer {
+    if (this.k === undefined) return this.passthrough(plaintext);
+    if (plaintext.length > MAX_MESSAGE_LEN - TAGLEN) throw new NoiseError('plaintext exceeds the Noise message limit');
+    const out = this.encryptWithNonce(this.n, ad, plaintext);
+    this.n++;
+    return out;
+  }
+
+  /** Decrypts with the internal nonce; the nonce advances only when authentication succeeds. */
+  decryptWithAd(ad: Buffer, ciphertext: Buffer): Buffer {
+    if (this.k === undefined) return this.passthrough(ciphertext);
+    if (ciphertext.length > MAX_MESSAGE_LEN) throw new NoiseError('ciphertext exceeds the Noise message limit');
+    const out = this.decryptWithNonce(this.n, ad, ciphertext);
+    this.n++;
+    return out;
+  }
+
+  /**
+   * Encrypts under an explicit nonce, leaving the internal nonce untouched: for transports that carry
+   * the counter on the wire. The caller must never use a nonce twice under the same key.
+   * No 65535-byte cap here: that limit is Noise's stream framing; a message-oriented transport (ZeroMQ
+   * frames) bounds its own sizes, and GCM is safe far beyond it.
+   */
+  encryptWithNonce(n: bigint, ad: Buffer, plaintext: Buffer): Buffer {
+    const k = this.requireKey();
+    checkNonce(n);
+    return seal(k, n, ad, plaintext);
+  }
+
+  /** Decrypts under an explicit nonce, leaving the internal nonce untouched. Throws NoiseError on any failure. */
+  decryptWithNonce(n: bigint, ad: Buffer, ciphertext: Buffer): Buffer {
+    const k = this.requireKey();
+    checkNonce(n);
+    return open(k, n, ad, ciphertext);
+  }
+
+  /** Noise REKEY (spec 4.2): k = first 32 bytes of ENCRYPT(k, 2^64-1, empty, 32 zero bytes). Nonce unchanged. */
+  rekey(): void {
+    const k = this.requireKey();
+    this.k = seal(k, MAX_NONCE, EMPTY, ZEROS).subarray(0, KEYLEN);
+  }
+
+  private requireKey(): Buffer {
+    if (this.k === undefined) throw new NoiseError('cipher state has no key');
+    return this.k;
+  }
+
+  private passthrough(data: Buffer): Buffer {
+    if (data.length > MAX_MESSAGE_LEN) throw new NoiseError('data exceeds the Noise message limit');
+    return Buffer.from(data);
+  }
+}
