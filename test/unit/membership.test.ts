@@ -21,6 +21,9 @@ describe('membership failure detector', () => {
     expect(m.markLeft('1')).toEqual({id: '1', from: 'alive', to: 'left'});
     expect(m.tick(5000)).toEqual([]);
     expect(m.get('1')?.state).toBe('left');
+    // a heartbeat answer that was in flight when it left does not revive it
+    expect(m.markSeen('1', 5100, 2)).toBeUndefined();
+    expect(m.get('1')?.state).toBe('left');
     expect(m.upsert(info('1'), 6000)).toEqual({id: '1', from: 'left', to: 'alive'});
   });
 

@@ -21,7 +21,7 @@ Exit codes: 0 ok, 2 bad flag, 6 port in use, 7 --detach timed out.`;
   ];
 
   static override flags = {
-    name: Flags.string({summary: 'Node name shown in fleet status.', default: os.hostname(), env: 'SWARM_NAME'}),
+    name: Flags.string({summary: 'Node name shown in fleet status (default: the host name).', env: 'SWARM_NAME'}),
     bind: Flags.string({summary: 'Address to listen on (and run mDNS on).', default: '127.0.0.1', env: 'SWARM_BIND'}),
     port: Flags.integer({summary: 'Transport port (0 picks a free one).', default: 7420, min: 0, max: 65535, env: 'SWARM_PORT'}),
     advertise: Flags.string({summary: 'Address announced to peers, tcp://host:port (default: bind address).', env: 'SWARM_ADVERTISE'}),
@@ -64,7 +64,7 @@ Exit codes: 0 ok, 2 bad flag, 6 port in use, 7 --detach timed out.`;
     await runNodeForeground(
       {
         dataDir,
-        name: flags.name,
+        name: flags.name ?? os.hostname(),
         bindHost: flags.bind,
         port: flags.port,
         ...(flags.advertise ? {advertise: flags.advertise} : {}),

@@ -70,13 +70,19 @@ export class Membership {
       return {id: info.id, from: 'dead', to: 'alive'};
     }
     Object.assign(m, info);
-    return this.markSeen(info.id, nowMs);
+    m.lastSeenMs = Math.max(m.lastSeenMs, nowMs);
+    return this.setState(m, 'alive');
   }
 
-  /** The member proved it is alive (answered, or sent an authenticated message). */
+  /**
+   * The member proved it is alive (answered, or sent an authenticated message).
+   * A member that `left` stays left: a heartbeat still in flight when it said goodbye (on another
+   * connection, so it may arrive after the goodbye) must not revive it. Only a new handshake
+   * (`upsert`) brings it back.
+   */
   markSeen(id: string, nowMs: number, rttMs?: number): StateChange | undefined {
     const m = this.members.get(id);
-    if (!m) return undefined;
+    if (!m || m.state === 'left') return undefined;
     m.lastSeenMs = Math.max(m.lastSeenMs, nowMs);
     if (rttMs !== undefined) m.rttMs = rttMs;
     return this.setState(m, 'alive');

@@ -10,7 +10,7 @@ import type {AuditSink, PeerRole} from '../security/firewall.js';
 import {loadOrCreateIdentity} from '../security/identity.js';
 import type {Identity} from '../security/identity.js';
 import type {Capacity} from '../transport/hello.js';
-import {MdnsDiscovery} from '../transport/mdns-discovery.js';
+import type {MdnsDiscovery} from '../transport/mdns-discovery.js';
 import {Voyager} from '../transport/voyager.js';
 import type {PeerInfo, VoyagerInit} from '../transport/voyager.js';
 import {VERSION} from '../version.js';
@@ -176,6 +176,8 @@ export class SwarmNode {
 
   private async startMdns(): Promise<void> {
     const port = this.transport.boundPort ?? this.opts.port;
+    // Loaded only when enabled: nodes started with --no-mdns never open a multicast socket.
+    const {MdnsDiscovery} = await import('../transport/mdns-discovery.js');
     this.mdns = new MdnsDiscovery({
       id: this.identity.id,
       name: this.opts.name,

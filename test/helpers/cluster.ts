@@ -1,0 +1,151 @@
+/**
+ * Test helpers that run real swarm processes (bin/run.js, compiled dist/) on loopback.
+ * Every process is tracked by pid and killed in `cleanup()`; nothing else is ever signalled.
+ */
+import {spawn, execFile} from 'node:child_process';
+import type {ChildProcess} from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const ROOT = process.cwd();
+export const BIN = path.join(ROOT, 'bin', 'run.js');
+
+export function tmpDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `swarm-${prefix}-`));
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json?: unknown;
+}
+
+/** Runs `swarm ARGS` to completion (no stdin, no TTY), parsing stdout as JSON when it is. */
+export function cli(args: string[], opts: {env?: NodeJS.ProcessEnv; timeoutMs?: number; prefix?: string[]} = {}): Promise<CliResult> {
+  const argv = [...(opts.prefix ?? []), process.execPath, BIN, ...args];
+  return new Promise((resolve) => {
+    execFile(argv[0]!, argv.slice(1), {env: {...process.env, NO_COLOR: '1', ...opts.env}, timeout: opts.timeoutMs ?? 30_000}, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as {code?: unknown}).code === 'number' ? (err as {code: number}).code : 1) : 0;
+      let json: unknown;
+      try {
+        json = stdout.trim() ? JSON.parse(stdout) : undefined;
+      } catch {
+        json = undefined;
+      }
+      resolve({code, stdout, stderr, json});
+    });
+  });
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export interface RunningNode {
+  name: string;
+  dataDir: string;
+  port: number;
+  proc: ChildProcess;
+  stderr: () => string;
+  exited: Promise<{code: number | null; signal: NodeJS.Signals | null}>;
+}
+
+const started = new Set<ChildProcess>();
+
+/** Fast failure-detector timings for tests; the flags are what an operator would pass. */
+export const FAST_TIMINGS = ['--heartbeat-interval', '200ms', '--suspect-after', '1s', '--dead-after', '2500ms'];
+
+export function startNode(opts: {name: string; dataDir: string; port: number; peers?: number[]; joinSecretFile?: string; extra?: string[]; prefix?: string[]; bind?: string}): RunningNode {
+  const args = [
+    BIN, 'node', 'start',
+    '--name', opts.name,
+    '--data-dir', opts.dataDir,
+    '--port', String(opts.port),
+    '--bind', opts.bind ?? '127.0.0.1',
+    ...FAST_TIMINGS,
+    ...(opts.joinSecretFile ? ['--join-secret-file', opts.joinSecretFile] : []),
+    ...(opts.peers ?? []).flatMap((p) => ['--peer', `127.0.0.1:${p}`]),
+    ...(opts.extra ?? ['--no-mdns']),
+  ];
+  const argv = [...(opts.prefix ?? []), process.execPath, ...args];
+  const proc = spawn(argv[0]!, argv.slice(1), {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}});
+  started.add(proc);
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) =>
+    proc.once('exit', (code, signal) => {
+      started.delete(proc);
+      resolve({code, signal});
+    }),
+  );
+  return {name: opts.name, dataDir: opts.dataDir, port: opts.port, proc, stderr: () => err, exited};
+}
+
+/** Waits until the node answers `node status` on its control socket. */
+export async function waitUp(node: RunningNode, timeoutMs = 15_000): Promise<{id: string}> {
+  return waitFor(`${node.name} to answer`, async () => {
+    if (node.proc.exitCode !== null) throw new Error(`${node.name} exited: ${node.stderr().slice(-500)}`);
+    const r = await cli(['node', 'status', '--json', '--data-dir', node.dataDir]);
+    return r.code === 0 ? (r.json as {id: string}) : undefined;
+  }, timeoutMs, 150);
+}
+
+export interface FleetJson {
+  self: string;
+  members: {id: string; name: string; state: string; address: string; rttMs: number | null; self: boolean; capacity: {cores: number}}[];
+}
+
+export async function fleet(node: RunningNode): Promise<FleetJson> {
+  const r = await cli(['fleet', 'status', '--json', '--data-dir', node.dataDir]);
+  if (r.code !== 0) throw new Error(`fleet status failed (${r.code}): ${r.stderr}`);
+  return r.json as FleetJson;
+}
+
+export function stateOf(f: FleetJson, name: string): string | undefined {
+  return f.members.find((m) => m.name === name)?.state;
+}
+
+/** Kills every process this module started (by pid) that is still running. */
+export function cleanup(): void {
+  for (const p of started) {
+    if (p.exitCode === null && p.pid) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  started.clear();
+}
+
+export function writeJoinSecret(dir: string): string {
+  const file = path.join(dir, 'cluster.secret');
+  fs.writeFileSync(file, 'test-cluster-secret-0123456789abcdef\n', {mode: 0o600});
+  return file;
+}
