@@ -37,6 +37,8 @@ export abstract class SwarmCommand extends Command {
   override async catch(err: Error & {oclif?: {exit?: number}; code?: string}): Promise<void> {
     // oclif's own exit (this.exit()) and help requests pass through untouched.
     if (err.code === 'EEXIT') throw err;
+    // A parse failure is reported here; stop oclif from also warning that nothing was parsed.
+    this.parsed = true;
     let exitCode: number;
     let code: string;
     let message: string;

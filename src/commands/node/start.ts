@@ -54,7 +54,8 @@ Exit codes: 0 ok, 2 bad flag, 6 port in use, 7 --detach timed out.`;
     const labels = parseLabels(flags.label);
     if (flags.detach) {
       const {startDetached} = await import('../../core/node/detach.js');
-      const argv = ['node', 'start', ...this.argv.filter((a) => a !== '--detach' && a !== '--json'), '--data-dir', dataDir];
+      // The child inherits cwd and environment, so it resolves the same data dir and flags.
+      const argv = ['node', 'start', ...this.argv.filter((a) => a !== '--detach' && a !== '--json')];
       const status = await startDetached({execPath: process.execPath, script: path.join(this.config.root, 'bin', 'run.js'), argv, dataDir, timeoutMs: 10_000});
       this.log(`node ${status.name} (${status.id}) started in the background, pid ${status.pid}, listening on ${status.listen}`);
       return status;

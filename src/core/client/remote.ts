@@ -25,8 +25,9 @@ export async function attachRemote(opts: AttachOptions): Promise<NodeClient> {
   }
   const identity = loadOrCreateIdentity(dataFile(opts.dataDir, 'operatorKey')).identity;
   const admission = buildAdmission({joinSecretFile});
-  const firewall = new Firewall({clock: Date.now, sink: {audit: () => {}}}, {knownType: () => false});
-  const voyager = new Voyager({identity, admission, firewall, log: nullLogger}, {role: 'client', name: 'swarm-cli'});
+  // The client registers no handlers: only replies and the session's own confirm get through.
+  const firewall: Firewall = new Firewall({clock: Date.now, sink: {audit: () => {}}}, {knownType: (t) => voyager.hasHandler(t)});
+  const voyager: Voyager = new Voyager({identity, admission, firewall, log: nullLogger}, {role: 'client', name: 'swarm-cli'});
   await voyager.start();
   voyager.connect(endpoint);
   const timeoutMs = opts.timeoutMs ?? 5000;

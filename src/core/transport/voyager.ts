@@ -415,7 +415,12 @@ export class Voyager {
     }
     this.links.clear();
     this.routerSender?.close();
-    this.router?.close();
+    const router = this.router;
+    if (router) {
+      // Unbind first and wait for it, so the port is free when stop() resolves (a restart can rebind).
+      if (router.lastEndpoint) await router.unbind(router.lastEndpoint).catch(() => {});
+      router.close();
+    }
   }
 
   /** Waits until queued outbound frames are handed to zeromq, at most `timeoutMs`. */
