@@ -14,7 +14,7 @@ import {pskFromJoinSecret} from '../../src/core/security/admission.js';
 import {generateIdentity} from '../../src/core/security/identity.js';
 import {generateKeyPair, HandshakeState} from '../../src/core/security/noise/index.js';
 import {TransportSession} from '../../src/core/security/session.js';
-import {decodeEnvelope, encodeEnvelope} from '../../src/core/transport/envelope.js';
+import {decodeBatch, decodeEnvelope, encodeBatch, encodeEnvelope} from '../../src/core/transport/envelope.js';
 import type {Envelope} from '../../src/core/transport/envelope.js';
 import {decodeFrame, encodeDataHeader, encodeHandshake, FrameKind} from '../../src/core/transport/frame.js';
 import {encodeHello, signStatic} from '../../src/core/transport/hello.js';
@@ -64,7 +64,8 @@ async function rawSession(sock: zmq.Dealer) {
     const fr = decodeFrame(buf, 1 << 20);
     if (typeof fr === 'string' || fr.kind !== FrameKind.Data) return undefined;
     const r = session.open(fr.counter, fr.aad, fr.ciphertext, Date.now());
-    return r.ok ? decodeEnvelope(r.plaintext) : undefined;
+    const parts = r.ok ? decodeBatch(r.plaintext) : undefined;
+    return parts ? decodeEnvelope(parts[0]!) : undefined;
   };
   const [confirm] = await sock.receive();
   expect(open(confirm!)?.type).toBe('session.confirm');
@@ -73,7 +74,7 @@ async function rawSession(sock: zmq.Dealer) {
     const full: Envelope = {v: 1, type: 'control.status', id: `q${seq++}`, from: identity.id, to: '', ts: Date.now(), body: null, ...env};
     const counter = session.nextCounter();
     const header = encodeDataHeader(sid, counter);
-    return Buffer.concat([header, session.seal(counter, header, encodeEnvelope(full))]);
+    return session.seal(counter, header, encodeBatch([encodeEnvelope(full)]), header);
   };
   return {identity, frameFor, open};
 }

@@ -1,6 +1,6 @@
 import {Packr} from 'msgpackr';
 
-import {decodeEnvelope, encodeEnvelope, validateEnvelope} from '../../src/core/transport/envelope.js';
+import {decodeBatch, decodeEnvelope, encodeBatch, encodeEnvelope, validateEnvelope} from '../../src/core/transport/envelope.js';
 import type {Envelope} from '../../src/core/transport/envelope.js';
 
 const good: Envelope = {v: 1, type: 'membership.ping', id: 'abc1', from: 'aa'.repeat(16), to: 'bb'.repeat(16), ts: 1_700_000_000_000, body: {members: []}};
@@ -49,5 +49,25 @@ describe('envelope codec', () => {
     for (let i = 0; i < enc.length; i++) expect(decodeEnvelope(enc.subarray(0, i))).toBeUndefined();
     expect(decodeEnvelope(Buffer.from([0xc1]))).toBeUndefined();
     expect(decodeEnvelope(Buffer.from('not msgpack at all'))).toBeUndefined();
+  });
+});
+
+describe('envelope batches', () => {
+  test('round-trip one and many parts, as views', () => {
+    const parts = [Buffer.from('a'), Buffer.from('bcd'), encodeEnvelope(good)];
+    const batch = encodeBatch(parts);
+    expect(decodeBatch(batch)?.map((p) => p.toString('hex'))).toEqual(parts.map((p) => p.toString('hex')));
+    expect(decodeBatch(encodeBatch([parts[2]!]))).toHaveLength(1);
+  });
+
+  test.each([
+    ['empty', Buffer.alloc(0)],
+    ['short length', Buffer.from([0, 0, 1])],
+    ['zero length', Buffer.from([0, 0, 0, 0])],
+    ['length past the end', Buffer.from([0, 0, 0, 5, 1, 2])],
+    ['trailing bytes', Buffer.concat([encodeBatch([Buffer.from('x')]), Buffer.from([0, 0])])],
+    ['huge length', Buffer.from([0xff, 0xff, 0xff, 0xff, 1])],
+  ])('refuses %s', (_n, buf) => {
+    expect(decodeBatch(buf)).toBeUndefined();
   });
 });

@@ -56,8 +56,9 @@ export class TransportSession {
     return this.sendCounter++;
   }
 
-  seal(counter: number, aad: Buffer, plaintext: Buffer): Buffer {
-    return this.send.encryptWithNonce(BigInt(counter), aad, plaintext);
+  /** Encrypts under `counter` with `aad`; with `prefix`, returns prefix || ciphertext in one buffer. */
+  seal(counter: number, aad: Buffer, plaintext: Buffer, prefix?: Buffer): Buffer {
+    return this.send.encryptWithNonce(BigInt(counter), aad, plaintext, prefix);
   }
 
   open(counter: number, aad: Buffer, ciphertext: Buffer, nowMs: number): OpenResult {

@@ -69,3 +69,36 @@ export function packPlain(value: unknown): Buffer {
 export function unpackPlain(buf: Buffer): unknown {
   return packr.unpack(buf);
 }
+
+/**
+ * A DATA frame's plaintext is a batch: one or more encoded envelopes, each prefixed by its length
+ * (u32 big-endian). Batching lets the sender coalesce envelopes queued in the same tick into one
+ * AEAD operation, whose fixed cost dominates small messages.
+ */
+export const BATCH_MAX_ENVELOPES = 65_536;
+
+export function encodeBatch(parts: Buffer[], totalBytes?: number): Buffer {
+  const size = totalBytes ?? parts.reduce((n, p) => n + 4 + p.length, 0);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const p of parts) {
+    out.writeUInt32BE(p.length, at);
+    p.copy(out, at + 4);
+    at += 4 + p.length;
+  }
+  return out;
+}
+
+/** Splits a batch (views into `buf`, no copies); undefined when any length is wrong. */
+export function decodeBatch(buf: Buffer): Buffer[] | undefined {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at < buf.length) {
+    if (buf.length - at < 4 || parts.length >= BATCH_MAX_ENVELOPES) return undefined;
+    const len = buf.readUInt32BE(at);
+    if (len === 0 || len > buf.length - at - 4) return undefined;
+    parts.push(buf.subarray(at + 4, at + 4 + len));
+    at += 4 + len;
+  }
+  return parts.length > 0 ? parts : undefined;
+}

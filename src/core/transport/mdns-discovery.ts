@@ -82,7 +82,10 @@ export class MdnsDiscovery {
     this.askedNames = new Set([SERVICE, instanceName(init.id), hostName(init.id)]);
   }
 
-  /** Binds, joins the group on the interface, then announces and queries. Rejects if the socket can't bind. */
+  /**
+   * Binds, joins the group on the interface, then announces and queries. Rejects (sending nothing) if the
+   * socket can't bind or multicast can't be pinned to the interface (e.g. no such local address).
+   */
   start(): Promise<void> {
     this.starting ??= this.doStart();
     return this.starting;
@@ -113,13 +116,21 @@ export class MdnsDiscovery {
       ttl: 255, // RFC 6762 §11
     });
     this.mdns = m;
+    // multicast-dns joins the group and sets IP_MULTICAST_IF on 'listening', before 'ready'. If either
+    // fails it only warns and would then send by the routing table, i.e. maybe out of another interface,
+    // so such a failure during start is fatal.
+    let pinned = false;
+    let pinError: Error | undefined;
+    m.once('networkInterface', () => (pinned = true));
     m.on('error', (err: Error) => {
       if (this.running) this.report(err);
     });
     m.on('warning', (err: Error) => {
       // multicast-dns emits decode failures as warnings too; socket errors are the ones with a syscall.
-      if ((err as {syscall?: unknown}).syscall !== undefined) this.report(err);
-      else this.stats.malformed++;
+      const syscall = (err as {syscall?: unknown}).syscall;
+      if (syscall === undefined) this.stats.malformed++;
+      else if (!this.running && (syscall === 'addMembership' || syscall === 'setMulticastInterface')) pinError ??= err;
+      else this.report(err);
     });
     m.on('query', (q: makeMdns.QueryPacket, rinfo: RemoteInfo) => this.onQuery(q, rinfo));
     m.on('response', (r: makeMdns.ResponsePacket, rinfo: RemoteInfo) => this.onResponse(r, rinfo));
@@ -137,6 +148,7 @@ export class MdnsDiscovery {
         m.once('error', onError);
         m.once('ready', onReady);
       });
+      if (pinError || !pinned) throw new Error(`mdns: cannot use multicast on ${addr}: ${pinError?.message ?? 'group not joined'}`);
     } catch (err) {
       this.mdns = undefined;
       await new Promise<void>((resolve) => m.destroy(() => resolve()));

@@ -191,7 +191,7 @@ export function parseResponse(packet: unknown, rinfo: {address: string}, selfId:
       res.malformed = true;
       continue;
     }
-    if (label === selfLabel || seen.has(label)) continue;
+    if (seen.has(label)) continue;
     seen.add(label);
 
     const txtRec = recs.find((r) => r.name === instance && r.type === 'TXT');
@@ -205,7 +205,9 @@ export function parseResponse(packet: unknown, rinfo: {address: string}, selfId:
       res.malformed = true;
       continue;
     }
-    if (id !== undefined && id.toLowerCase() === selfId.toLowerCase()) continue;
+    // Ourselves (loopback echoes our own announcements). Without TXT only the label can tell, which is
+    // exact for ids up to 63 chars.
+    if (id !== undefined ? id.toLowerCase() === selfId.toLowerCase() : label === selfLabel) continue;
 
     if (ptr.ttl <= 0) {
       // A goodbye need not carry TXT; then the label is the id (exact for ids up to 63 chars).

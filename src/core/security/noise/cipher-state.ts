@@ -17,10 +17,17 @@ function checkNonce(n: bigint): void {
   if (typeof n !== 'bigint' || n < 0n || n >= MAX_NONCE) throw new NoiseError('nonce out of range [0, 2^64-2]');
 }
 
-function seal(k: Buffer, n: bigint, ad: Buffer, plaintext: Buffer): Buffer {
+/**
+ * Encrypts; `prefix` (e.g. a transport header) is placed before the ciphertext in the same allocation,
+ * which saves the caller a copy on the hot path.
+ */
+function seal(k: Buffer, n: bigint, ad: Buffer, plaintext: Buffer, prefix?: Buffer): Buffer {
   const cipher = crypto.createCipheriv('aes-256-gcm', k, gcmNonce(n), {authTagLength: TAGLEN});
   cipher.setAAD(ad);
-  return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  const body = cipher.update(plaintext);
+  cipher.final(); // GCM produces no bytes at final
+  const tag = cipher.getAuthTag();
+  return prefix ? Buffer.concat([prefix, body, tag]) : Buffer.concat([body, tag]);
 }
 
 function open(k: Buffer, n: bigint, ad: Buffer, ciphertext: Buffer): Buffer {
@@ -31,7 +38,9 @@ function open(k: Buffer, n: bigint, ad: Buffer, ciphertext: Buffer): Buffer {
     const decipher = crypto.createDecipheriv('aes-256-gcm', k, gcmNonce(n), {authTagLength: TAGLEN});
     decipher.setAAD(ad);
     decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(body), decipher.final()]);
+    const out = decipher.update(body);
+    decipher.final(); // throws when the tag does not verify; yields no bytes for GCM
+    return out;
   } catch (err) {
     throw new NoiseError('authentication failed', {cause: err});
   }
@@ -86,12 +95,13 @@ export class CipherState {
    * Encrypts under an explicit nonce, leaving the internal nonce untouched: for transports that carry
    * the counter on the wire. The caller must never use a nonce twice under the same key.
    * No 65535-byte cap here: that limit is Noise's stream framing; a message-oriented transport (ZeroMQ
-   * frames) bounds its own sizes, and GCM is safe far beyond it.
+   * frames) bounds its own sizes, and GCM is safe far beyond it. With `prefix`, the result is
+   * prefix || ciphertext in one buffer.
    */
-  encryptWithNonce(n: bigint, ad: Buffer, plaintext: Buffer): Buffer {
+  encryptWithNonce(n: bigint, ad: Buffer, plaintext: Buffer, prefix?: Buffer): Buffer {
     const k = this.requireKey();
     checkNonce(n);
-    return seal(k, n, ad, plaintext);
+    return seal(k, n, ad, plaintext, prefix);
   }
 
   /** Decrypts under an explicit nonce, leaving the internal nonce untouched. Throws NoiseError on any failure. */

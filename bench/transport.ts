@@ -1,0 +1,421 @@
+/**
+ * Transport benchmark: raw zeromq DEALER->ROUTER (no crypto) vs two Voyager endpoints (Noise XXpsk3
+ * link, AES-256-GCM frames), side by side in one run on 127.0.0.1. Every endpoint is its own forked
+ * process (bench/transport-peer.ts), raw and swarm are driven by the same code, throughput runs are
+ * repeated and alternated, and the report is ratios (swarm/raw) because the machine is noisy.
+ */
+import {fork} from 'node:child_process';
+import type {ChildProcess} from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+import * as zmq from 'zeromq';
+
+import type {BenchOptions, BenchOutput} from './run.js';
+import {summariseProfile} from './cpuprofile.js';
+import type {ProfileSummary} from './cpuprofile.js';
+import type {Call, LatencyParams, LatencyResult, Mode, Role, ServerCounts, ThroughputParams, ThroughputResult} from './transport-peer.js';
+import {stageTimings} from './transport-stages.js';
+import type {StageTiming} from './transport-stages.js';
+
+const PEER_SCRIPT = fileURLToPath(new URL('./transport-peer.js', import.meta.url));
+const MODES: Mode[] = ['raw', 'swarm'];
+const TARGET_RATIO = 0.5;
+const TARGET_TEXT = 'secure link keeps >= 50% of raw zeromq pipelined throughput at 1 KiB';
+
+interface SizePlan {
+  size: number;
+  label: string;
+  warmCount: number;
+  count: number;
+  batch: number;
+  window: number;
+  latencyRounds: number;
+  latencyWarmup: number;
+}
+
+interface Plan {
+  reps: number;
+  timeLimitMs: number;
+  sizes: SizePlan[];
+}
+
+function plan(quick: boolean): Plan {
+  if (quick) {
+    return {
+      reps: 3,
+      timeLimitMs: 3000,
+      sizes: [
+        {size: 1024, label: '1 KiB', warmCount: 5000, count: 30_000, batch: 500, window: 4, latencyRounds: 300, latencyWarmup: 100},
+        {size: 65536, label: '64 KiB', warmCount: 300, count: 3000, batch: 32, window: 4, latencyRounds: 150, latencyWarmup: 30},
+      ],
+    };
+  }
+  return {
+    reps: 3,
+    timeLimitMs: 10_000,
+    sizes: [
+      {size: 1024, label: '1 KiB', warmCount: 20_000, count: 100_000, batch: 500, window: 4, latencyRounds: 2000, latencyWarmup: 300},
+      {size: 65536, label: '64 KiB', warmCount: 1000, count: 8000, batch: 32, window: 4, latencyRounds: 1000, latencyWarmup: 100},
+    ],
+  };
+}
+
+// ---- child processes ------------------------------------------------------------------------------
+
+class Peer {
+  private nextId = 1;
+  private readonly pending = new Map<number, {resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout}>();
+  private exited = false;
+  readonly exit: Promise<void>;
+
+  private constructor(
+    readonly role: Role,
+    readonly mode: Mode,
+    readonly child: ChildProcess,
+    readonly address: string,
+  ) {
+    this.exit = new Promise((resolve) => child.once('exit', () => resolve()));
+    child.on('message', (m: {id?: number; ok?: boolean; result?: unknown; error?: string}) => {
+      const p = m.id === undefined ? undefined : this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id!);
+      clearTimeout(p.timer);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new Error(`${this.role}/${this.mode}: ${m.error}`));
+    });
+    child.once('exit', (code, signal) => {
+      this.exited = true;
+      for (const p of this.pending.values()) {
+        clearTimeout(p.timer);
+        p.reject(new Error(`${this.role}/${this.mode} exited (code ${code}, signal ${signal})`));
+      }
+      this.pending.clear();
+    });
+  }
+
+  static start(role: Role, mode: Mode, execArgv: string[]): Promise<Peer> {
+    const child = fork(PEER_SCRIPT, [role, mode], {execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc']});
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`${role}/${mode} did not start within 10s`));
+      }, 10_000);
+      child.once('message', (m: {ready?: boolean; address?: string}) => {
+        clearTimeout(timer);
+        if (m.ready) resolve(new Peer(role, mode, child, m.address ?? ''));
+        else reject(new Error(`${role}/${mode}: unexpected first message`));
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`${role}/${mode} exited during start (code ${code})`));
+      });
+    });
+  }
+
+  call<T>(c: Call, timeoutMs: number): Promise<T> {
+    if (this.exited) return Promise.reject(new Error(`${this.role}/${this.mode} is not running`));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${this.role}/${this.mode}: ${c.cmd} timed out after ${timeoutMs}ms`));
+      }, timeoutMs);
+      this.pending.set(id, {resolve: resolve as (v: unknown) => void, reject, timer});
+      this.child.send({id, ...c});
+    });
+  }
+
+  /** Asks the child to exit (so profiles get written); SIGKILLs this child's pid after 5 s. */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    await this.call({cmd: 'stop'}, 3000).catch(() => {});
+    const killer = setTimeout(() => {
+      if (!this.exited) this.child.kill('SIGKILL');
+    }, 5000);
+    await this.exit;
+    clearTimeout(killer);
+  }
+}
+
+// ---- measurements ---------------------------------------------------------------------------------
+
+interface ThroughputRun {
+  mode: Mode;
+  size: number;
+  rep: number | 'warmup';
+  attempted: number;
+  delivered: number;
+  refused: number;
+  asyncDrops: number;
+  lost: number;
+  elapsedMs: number;
+  msgsPerSec: number;
+  mbPerSec: number;
+  timedOut: boolean;
+  serverDrops: Record<string, number>;
+}
+
+interface LatencyStats {
+  n: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  mean: number;
+  min: number;
+  max: number;
+  roundTripsPerSec: number;
+  timedOut: boolean;
+  samplesUs: number[];
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+function median(xs: number[]): number {
+  return quantile([...xs].sort((a, b) => a - b), 0.5);
+}
+
+const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+interface Pair {
+  server: Peer;
+  client: Peer;
+}
+
+async function throughputRun(pair: Pair, sp: SizePlan, count: number, rep: number | 'warmup', timeLimitMs: number): Promise<ThroughputRun> {
+  await pair.server.call({cmd: 'reset'}, 5000);
+  const params: ThroughputParams = {size: sp.size, count, batch: sp.batch, window: sp.window, timeLimitMs};
+  const r = await pair.client.call<ThroughputResult>({cmd: 'throughput', params}, timeLimitMs + 20_000);
+  const s = await pair.server.call<ServerCounts>({cmd: 'counts'}, 5000);
+  const seconds = r.elapsedNs / 1e9;
+  return {
+    mode: pair.client.mode,
+    size: sp.size,
+    rep,
+    attempted: r.attempted,
+    delivered: s.count,
+    refused: r.refused,
+    asyncDrops: r.asyncDrops,
+    lost: r.attempted - r.refused - r.asyncDrops - s.count,
+    elapsedMs: round(r.elapsedNs / 1e6, 2),
+    msgsPerSec: Math.round(s.count / seconds),
+    mbPerSec: round(s.bytes / seconds / 1e6),
+    timedOut: r.timedOut,
+    serverDrops: s.drops,
+  };
+}
+
+async function latencyRun(pair: Pair, sp: SizePlan, timeLimitMs: number): Promise<LatencyStats> {
+  const params: LatencyParams = {size: sp.size, rounds: sp.latencyRounds, warmup: sp.latencyWarmup, timeLimitMs};
+  const r = await pair.client.call<LatencyResult>({cmd: 'latency', params}, timeLimitMs + 20_000);
+  const sorted = [...r.samplesUs].sort((a, b) => a - b);
+  const mean = sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length);
+  return {
+    n: sorted.length,
+    p50: round(quantile(sorted, 0.5)),
+    p90: round(quantile(sorted, 0.9)),
+    p99: round(quantile(sorted, 0.99)),
+    mean: round(mean),
+    min: round(sorted[0] ?? NaN),
+    max: round(sorted[sorted.length - 1] ?? NaN),
+    roundTripsPerSec: Math.round(sorted.length / (r.elapsedNs / 1e9)),
+    timedOut: r.timedOut,
+    samplesUs: r.samplesUs.map((x) => round(x)),
+  };
+}
+
+// ---- output ---------------------------------------------------------------------------------------
+
+function table(header: string[], rows: string[][], rightAlignFrom = 2): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i >= rightAlignFrom ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+const fmtInt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
+const fmtRatio = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
+const fmtLat = (s: LatencyStats): string => `${Math.round(s.p50)}/${Math.round(s.p99)}`;
+
+// ---- the benchmark --------------------------------------------------------------------------------
+
+export async function runTransport(opts: BenchOptions): Promise<BenchOutput> {
+  const p = plan(opts.quick);
+  const started = new Date();
+  const log = (msg: string): void => void process.stderr.write(`[transport] ${msg}\n`);
+  const profileDir = opts.profile ? fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-bench-prof-')) : undefined;
+  const execArgvFor = (role: Role, mode: Mode): string[] =>
+    profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${mode}-${role}.cpuprofile`] : [];
+
+  const peers: Peer[] = [];
+  const pairs = {} as Record<Mode, Pair>;
+  const throughputRuns: ThroughputRun[] = [];
+  const latency: {size: number; raw: LatencyStats; swarm: LatencyStats}[] = [];
+  const onSignal = (): void => {
+    for (const peer of peers) if (!peer.child.killed) peer.child.kill('SIGKILL');
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  try {
+    for (const mode of MODES) {
+      const server = await Peer.start('server', mode, execArgvFor('server', mode));
+      peers.push(server);
+      const client = await Peer.start('client', mode, execArgvFor('client', mode));
+      peers.push(client);
+      await client.call({cmd: 'connect', address: server.address}, 15_000);
+      pairs[mode] = {server, client};
+      log(`${mode}: server pid ${server.child.pid} at ${server.address}, client pid ${client.child.pid} linked`);
+    }
+
+    for (const sp of p.sizes) {
+      for (const mode of MODES) {
+        const w = await throughputRun(pairs[mode], sp, sp.warmCount, 'warmup', p.timeLimitMs);
+        throughputRuns.push(w);
+      }
+      for (let rep = 0; rep < p.reps; rep++) {
+        // Alternate which side goes first so slow drift on the machine hits both equally.
+        const order: Mode[] = rep % 2 === 0 ? ['raw', 'swarm'] : ['swarm', 'raw'];
+        for (const mode of order) {
+          const r = await throughputRun(pairs[mode], sp, sp.count, rep, p.timeLimitMs);
+          throughputRuns.push(r);
+          log(`${sp.label} pipelined ${mode} #${rep + 1}: ${fmtInt(r.msgsPerSec)} msg/s, ${r.mbPerSec} MB/s (${r.elapsedMs} ms)`);
+        }
+      }
+      const raw = await latencyRun(pairs.raw, sp, p.timeLimitMs);
+      const swarm = await latencyRun(pairs.swarm, sp, p.timeLimitMs);
+      log(`${sp.label} req/resp p50: raw ${raw.p50} µs, swarm ${swarm.p50} µs`);
+      latency.push({size: sp.size, raw, swarm});
+    }
+  } finally {
+    await Promise.all(peers.map((peer) => peer.stop()));
+    process.removeListener('SIGINT', onSignal);
+  }
+
+  // ---- aggregate ----
+  const tpSummary = p.sizes.map((sp) => {
+    const runs = (mode: Mode): ThroughputRun[] => throughputRuns.filter((r) => r.size === sp.size && r.mode === mode && r.rep !== 'warmup');
+    const med = (mode: Mode) => ({msgsPerSec: Math.round(median(runs(mode).map((r) => r.msgsPerSec))), mbPerSec: round(median(runs(mode).map((r) => r.mbPerSec)))});
+    const raw = med('raw');
+    const swarm = med('swarm');
+    const pairedRatios = runs('raw').map((r, i) => round(runs('swarm')[i]!.msgsPerSec / r.msgsPerSec, 3));
+    return {size: sp.size, label: sp.label, raw, swarm, ratio: round(swarm.msgsPerSec / raw.msgsPerSec, 3), pairedRatios};
+  });
+  const target1k = tpSummary.find((t) => t.size === 1024)!;
+  const pass = target1k.ratio >= TARGET_RATIO;
+  const problems = throughputRuns.filter((r) => r.lost !== 0 || r.refused > 0 || r.asyncDrops > 0 || r.timedOut || Object.keys(r.serverDrops).length > 0);
+
+  const header = ['case', 'size', 'raw msgs/s', 'swarm msgs/s', 'ratio', 'raw MB/s', 'swarm MB/s', 'raw p50/p99 µs', 'swarm p50/p99 µs'];
+  const rows: string[][] = [];
+  for (const t of tpSummary) {
+    rows.push(['pipelined', t.label, fmtInt(t.raw.msgsPerSec), fmtInt(t.swarm.msgsPerSec), fmtRatio(t.ratio), t.raw.mbPerSec.toFixed(1), t.swarm.mbPerSec.toFixed(1), '-', '-']);
+  }
+  for (const l of latency) {
+    const label = p.sizes.find((s) => s.size === l.size)!.label;
+    rows.push([
+      'req/resp',
+      label,
+      fmtInt(l.raw.roundTripsPerSec),
+      fmtInt(l.swarm.roundTripsPerSec),
+      fmtRatio(l.swarm.roundTripsPerSec / l.raw.roundTripsPerSec),
+      '-',
+      '-',
+      fmtLat(l.raw),
+      fmtLat(l.swarm),
+    ]);
+  }
+  const lines: string[] = [];
+  lines.push(`transport: raw zeromq DEALER->ROUTER vs Voyager (Noise XXpsk3 + AES-256-GCM), 127.0.0.1, separate processes${opts.quick ? ' [quick]' : ''}${opts.profile ? ' [PROFILED: numbers are slowed by --cpu-prof]' : ''}`);
+  lines.push(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, node ${process.version}, libzmq ${zmq.version}; throughput = median of ${p.reps} alternating runs; req/resp msgs/s = round trips/s, one in flight`);
+  lines.push('');
+  lines.push(table(header, rows));
+  lines.push('');
+  lines.push(`target: ${TARGET_TEXT}: ${pass ? 'PASS' : 'FAIL'} (ratio ${target1k.ratio.toFixed(2)}; per-run pairs ${target1k.pairedRatios.map((r) => r.toFixed(2)).join(', ')})`);
+  if (problems.length > 0) {
+    lines.push(`warning: ${problems.length} run(s) had drops, losses or timeouts; see "throughput.runs" in the JSON`);
+  }
+
+  // ---- where the time goes (only when it matters, or asked) ----
+  let stages: {size: number; timings: StageTiming[]}[] | undefined;
+  if (!pass || opts.profile) {
+    stages = [
+      {size: 1024, timings: stageTimings(1024, opts.quick ? 5000 : 20_000)},
+      {size: 65536, timings: stageTimings(65536, opts.quick ? 300 : 1000)},
+    ];
+    lines.push('');
+    lines.push('Voyager data path, per message, in-process stage timings (µs/op; real src functions, no sockets):');
+    const stageRows = stages[0]!.timings.map((t, i) => [t.side, t.stage, t.usPerOp.toFixed(2), stages![1]!.timings[i]!.usPerOp.toFixed(1)]);
+    for (const side of ['send', 'recv'] as const) {
+      const sum = (k: number): number => stages![k]!.timings.filter((t) => t.side === side).reduce((a, t) => a + t.usPerOp, 0);
+      stageRows.push([side, `sum of ${side} stages`, sum(0).toFixed(2), sum(1).toFixed(1)]);
+    }
+    for (const t of tpSummary) {
+      const i = t.size === 1024 ? 2 : 3;
+      const row = ['wire', `measured µs/msg: raw ${(1e6 / t.raw.msgsPerSec).toFixed(2)}, swarm ${(1e6 / t.swarm.msgsPerSec).toFixed(2)} (${t.label})`, '', ''];
+      row[i] = (1e6 / t.swarm.msgsPerSec - 1e6 / t.raw.msgsPerSec).toFixed(i === 2 ? 2 : 1);
+      stageRows.push(row);
+    }
+    lines.push(table(['side', 'stage', '1 KiB', '64 KiB'], stageRows));
+    lines.push('(last rows: measured swarm-minus-raw cost per message; compare with the sums above)');
+  }
+  let profiles: ProfileSummary[] | undefined;
+  if (profileDir) {
+    profiles = fs
+      .readdirSync(profileDir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .sort()
+      .map((f) => summariseProfile(path.join(profileDir, f)));
+    for (const prof of profiles) {
+      lines.push('');
+      lines.push(`cpu profile ${path.basename(prof.file)} (${prof.totalMs} ms sampled; % of non-idle time)`);
+      lines.push('  areas: ' + prof.areas.slice(0, 9).map((a) => `${a.area} ${a.pct}%`).join(', '));
+      for (const f of prof.top.slice(0, 8)) lines.push(`  ${String(f.pct).padStart(5)}%  ${f.fn}  ${f.where}`);
+    }
+    lines.push('');
+    lines.push(`profiles kept in ${profileDir} (open in Chrome DevTools > Performance)`);
+  } else if (!pass) {
+    lines.push('hint: `node dist/bench/run.js transport --quick --profile` adds --cpu-prof summaries of both sides');
+  }
+
+  const finished = new Date();
+  const data = {
+    benchmark: 'transport',
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - started.getTime(),
+    options: opts,
+    machine: {
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      cpuCount: os.cpus().length,
+      node: process.version,
+      platform: process.platform,
+      arch: process.arch,
+      osRelease: os.release(),
+      totalMemMB: Math.round(os.totalmem() / 2 ** 20),
+      loadavg: os.loadavg(),
+      libzmq: zmq.version,
+    },
+    method: {
+      transport: 'tcp://127.0.0.1, one forked process per endpoint (server and client), raw and swarm driven by the same code',
+      raw: 'zeromq DEALER (client) -> ROUTER (server), no crypto; 5-byte kind/id header + payload',
+      swarm: 'Voyager <-> Voyager, Noise_XXpsk3_25519_AESGCM_SHA256 link, AES-256-GCM data frames, msgpack envelopes, firewall admit',
+      throughput: 'send `count` messages; an echo round trip every `batch` messages, at most `window` outstanding; time until the last echo returns; delivered = receiver count',
+      latency: 'one request in flight; echo of `size` bytes; warm-up round trips not recorded',
+      mbPerSec: 'payload bytes (not wire bytes) / 1e6 per second',
+      plan: p,
+    },
+    throughput: {summary: tpSummary, runs: throughputRuns},
+    latency,
+    target: {description: TARGET_TEXT, threshold: TARGET_RATIO, ratio: target1k.ratio, pass},
+    ...(stages ? {stages} : {}),
+    ...(profiles ? {profiles} : {}),
+  };
+  return {table: lines.join('\n'), data};
+}
