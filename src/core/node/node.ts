@@ -128,6 +128,11 @@ export class SwarmNode {
   }
 
   async start(): Promise<void> {
+    const wildcard = this.opts.bindHost === '0.0.0.0' || this.opts.bindHost === '::';
+    if (wildcard && !this.opts.advertise) throw new UsageError(`--bind ${this.opts.bindHost} needs --advertise tcp://ADDR:PORT (peers cannot dial a wildcard)`);
+    // mDNS runs on the bind interface only; a wildcard has no single interface, and the routing
+    // table would send multicast out of the machine's main interface.
+    if (wildcard && this.opts.mdns) throw new UsageError(`--bind ${this.opts.bindHost} has no single interface for mDNS; bind a specific address or pass --no-mdns`);
     this.startedMs = this.clock();
     this.audit = fs.createWriteStream(dataFile(this.opts.dataDir, 'audit'), {flags: 'a', mode: 0o600});
     this.transport.handle(PING_TYPE, (env, peer) => this.onPing(env.body, peer));
@@ -190,7 +195,11 @@ export class SwarmNode {
       onGoodbye: (id) => this.components.log.info('mdns goodbye', {peer: id}),
       onError: (err) => this.components.log.warn('mdns error', {err: err.message}),
     });
-    await this.mdns.start();
+    try {
+      await this.mdns.start();
+    } catch (err) {
+      throw new UsageError(`mDNS cannot run on ${this.opts.bindHost} (${(err as Error).message}); bind another address or pass --no-mdns`);
+    }
   }
 
   private maybeConnect(address: string): void {
