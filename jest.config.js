@@ -14,4 +14,5 @@ export default {
   // Multi-process tests own ports and network namespaces; two workers keep CI (2 cores) busy without thrashing.
   maxWorkers: 2,
   verbose: true,
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };

@@ -50,6 +50,15 @@ describe('usage errors exit 2 with one line', () => {
     expect(r.stderr).not.toMatch(/open-secret/);
   });
 
+  test('a wildcard bind needs --advertise, and cannot run mDNS', async () => {
+    const r = await cli(['node', 'start', '--data-dir', path.join(dir, 'x'), '--bind', '0.0.0.0', '--port', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--advertise/);
+    const m = await cli(['node', 'start', '--data-dir', path.join(dir, 'x'), '--bind', '0.0.0.0', '--advertise', 'tcp://127.0.0.1:1', '--port', '0']);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toMatch(/--no-mdns/);
+  });
+
   test('bad label', async () => {
     const r = await cli(['node', 'start', '--data-dir', path.join(dir, 'x'), '--label', 'no-equals-sign']);
     expect(r.code).toBe(2);
@@ -92,6 +101,11 @@ test('--detach returns once the node answers; --endpoint reaches it over the sec
     fs.writeFileSync(wrong, 'wrong-secret-0123456789abcdef', {mode: 0o600});
     const refused = await cli(['node', 'status', '--data-dir', op, '--endpoint', `127.0.0.1:${port}`, '--join-secret-file', wrong, '--timeout', '1500ms']);
     expect(refused.code).toBe(4);
+    // a second node on the same data dir is refused, and the first keeps running
+    const twice = await cli(['node', 'start', '--data-dir', d, '--port', '0', '--no-mdns', '--join-secret-file', secret]);
+    expect(twice.code).toBe(6);
+    expect(twice.stderr).toMatch(/already running/);
+    expect((await cli(['node', 'status', '--data-dir', d])).code).toBe(0);
     // the same port again is a conflict
     const clash = await cli(['node', 'start', '--data-dir', path.join(dir, 'clash'), '--port', String(port), '--no-mdns', '--join-secret-file', secret]);
     expect(clash.code).toBe(6);
@@ -126,3 +140,14 @@ test('fleet status --watch, piped, prints one JSON line per change', async () =>
     watch.kill('SIGTERM');
   }
 }, 40_000);
+
+test('SIGINT stops gracefully with exit 0', async () => {
+  const secret = writeJoinSecret(dir);
+  const one = startNode({name: 's1', dataDir: path.join(dir, 's1'), port: await freePort(), joinSecretFile: secret});
+  await waitUp(one);
+  const t0 = Date.now();
+  process.kill(one.proc.pid!, 'SIGINT');
+  expect((await one.exited).code).toBe(0);
+  expect(Date.now() - t0).toBeLessThan(2000);
+  expect(one.stderr()).toMatch(/"msg":"node stopped"/);
+}, 30_000);

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 
-import {SwarmError} from '../errors.js';
+import {ConflictError, SwarmError} from '../errors.js';
 import type {Logger} from '../log/logger.js';
 import {CONTROL_METHODS} from './control-types.js';
 import type {ControlMethod} from './control-types.js';
@@ -29,8 +29,11 @@ export class ControlServer {
   ) {}
 
   async start(): Promise<void> {
-    // A stale socket from a crashed node would make listen fail with EADDRINUSE.
-    if (fs.existsSync(this.socketPath)) fs.unlinkSync(this.socketPath);
+    if (fs.existsSync(this.socketPath)) {
+      // A live socket means another node owns this data dir; a dead one is left by a crash.
+      if (await answers(this.socketPath)) throw new ConflictError(`a node is already running with this data dir (${this.socketPath}); stop it or pass another --data-dir`);
+      fs.unlinkSync(this.socketPath);
+    }
     const server = net.createServer((sock) => this.serve(sock));
     const oldMask = process.umask(0o177);
     try {
@@ -94,4 +97,15 @@ export class ControlServer {
     }
     if (!sock.destroyed) sock.write(JSON.stringify(res) + '\n');
   }
+}
+
+function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createConnection(socketPath);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }

@@ -133,6 +133,18 @@ export class SwarmNode {
     // mDNS runs on the bind interface only; a wildcard has no single interface, and the routing
     // table would send multicast out of the machine's main interface.
     if (wildcard && this.opts.mdns) throw new UsageError(`--bind ${this.opts.bindHost} has no single interface for mDNS; bind a specific address or pass --no-mdns`);
+    const peers = this.opts.peers.map(normalizePeerAddress);
+    try {
+      await this.startParts(peers);
+    } catch (err) {
+      // Release what did start, so the process can exit with the error instead of hanging on sockets.
+      await this.release();
+      throw err;
+    }
+    this.components.log.info('node started', {id: this.identity.id, name: this.opts.name, listen: this.transport.listen});
+  }
+
+  private async startParts(peers: string[]): Promise<void> {
     this.startedMs = this.clock();
     this.audit = fs.createWriteStream(dataFile(this.opts.dataDir, 'audit'), {flags: 'a', mode: 0o600});
     this.transport.handle(PING_TYPE, (env, peer) => this.onPing(env.body, peer));
@@ -152,10 +164,9 @@ export class SwarmNode {
     }
     await this.control.start();
     fs.writeFileSync(dataFile(this.opts.dataDir, 'pid'), `${process.pid}\n`, {mode: 0o600});
-    for (const p of this.opts.peers) this.transport.connect(normalizePeerAddress(p));
+    for (const p of peers) this.transport.connect(p);
     if (this.opts.mdns) await this.startMdns();
     this.heartbeat = setInterval(() => this.beat(), this.opts.failureDetector.heartbeatIntervalMs);
-    this.components.log.info('node started', {id: this.identity.id, name: this.opts.name, listen: this.transport.listen});
   }
 
   /**
@@ -172,11 +183,20 @@ export class SwarmNode {
     if (this.heartbeat) clearInterval(this.heartbeat);
     for (const p of this.transport.connectedPeers()) if (p.role === 'node') this.transport.send(p.id, LEAVE_TYPE, null);
     await Promise.allSettled([this.mdns?.stop(), this.transport.drain(300)]);
+    await this.release();
+    this.components.log.info('node stopped', {id: this.identity.id});
+  }
+
+  /** Closes everything start() may have opened; safe on a partial start. */
+  private async release(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.mdns?.stop().catch(() => {});
     await this.control.stop();
     await this.transport.stop();
     fs.rmSync(dataFile(this.opts.dataDir, 'pid'), {force: true});
-    await new Promise<void>((resolve) => (this.audit ? this.audit.end(() => resolve()) : resolve()));
-    this.components.log.info('node stopped', {id: this.identity.id});
+    const audit = this.audit;
+    this.audit = undefined;
+    await new Promise<void>((resolve) => (audit ? audit.end(() => resolve()) : resolve()));
   }
 
   private async startMdns(): Promise<void> {
