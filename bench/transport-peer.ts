@@ -1,11 +1,13 @@
 /**
- * One side of the transport benchmark, run as a forked child: `transport-peer.js <server|client> <raw|swarm>`.
+ * One side of the transport benchmark, run as a forked child: `transport-peer.js <server|client> <raw|swarm|swarm-1>`.
  * The parent (bench/transport.ts) drives it over IPC; every call is answered with {id, ok, result|error}.
  *
  * raw   = bare zeromq DEALER -> ROUTER, no crypto. Wire: u8 kind (0 sink, 1 echo, 2 reply), u32 id, payload.
- * swarm = two real Voyager endpoints (Noise XXpsk3 link, AES-256-GCM frames, firewall, envelopes).
+ * swarm = two real Voyager endpoints (Noise XXpsk3 link, AES-256-GCM frames, firewall, envelopes), default
+ *         settings: envelopes queued in the same tick are coalesced into one frame (one AEAD operation).
+ * swarm-1 = the same with `coalesce: false` on both endpoints: one frame and one AEAD operation per message.
  *
- * Both modes expose the same ClientSide to the same drivers (throughput(), latency()), so the only
+ * All modes expose the same ClientSide to the same drivers (throughput(), latency()), so the only
  * difference measured is the transport underneath. The child exits on 'stop', when the parent goes
  * away, or after a hard lifetime cap, so nothing outlives the benchmark.
  */
@@ -19,7 +21,8 @@ import {Firewall} from '../src/core/security/firewall.js';
 import {generateIdentity} from '../src/core/security/identity.js';
 import {Voyager} from '../src/core/transport/voyager.js';
 
-export type Mode = 'raw' | 'swarm';
+export const MODES = ['raw', 'swarm', 'swarm-1'] as const;
+export type Mode = (typeof MODES)[number];
 export type Role = 'server' | 'client';
 
 export interface ThroughputParams {
@@ -73,7 +76,7 @@ const KIND_ECHO = 1;
 const KIND_REPLY = 2;
 const RAW_HEADER = 5;
 
-/** What the drivers need from a client, identical for both modes. */
+/** What the drivers need from a client, identical for all modes. */
 interface ClientSide {
   /** Turns a payload into whatever sink() sends repeatedly (built once per run). */
   prepare(payload: Buffer): Buffer;
@@ -221,12 +224,13 @@ async function roundTripUntilUp(side: ClientSide): Promise<void> {
 
 // ---- swarm (Voyager) ------------------------------------------------------------------------------
 
-function voyagerEndpoint(name: string, bind?: {host: string; port: number}): {v: Voyager; firewall: Firewall} {
+/** `coalesce` false = one frame (one AEAD operation) per envelope; both ends of a pair use the same setting. */
+function voyagerEndpoint(name: string, coalesce: boolean, bind?: {host: string; port: number}): {v: Voyager; firewall: Firewall} {
   const identity = generateIdentity();
   const admission = {psk: pskFromJoinSecret(SECRET), hasJoinSecret: true};
   let v: Voyager | undefined;
   const firewall = new Firewall({clock: Date.now, sink: {audit: () => {}}}, {knownType: (t) => v!.hasHandler(t), ratePerSec: 1e9, burst: 1e9});
-  v = new Voyager({identity, admission, firewall, log: nullLogger}, {role: 'node', name, maxFrameBytes: 1 << 20, ...(bind ? {bind} : {})});
+  v = new Voyager({identity, admission, firewall, log: nullLogger}, {role: 'node', name, maxFrameBytes: 1 << 20, coalesce, ...(bind ? {bind} : {})});
   return {v, firewall};
 }
 
@@ -234,8 +238,8 @@ function nonZero(counters: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(counters).filter(([, n]) => n > 0));
 }
 
-async function swarmServer(): Promise<{side: ServerSide; address: string}> {
-  const {v, firewall} = voyagerEndpoint('bench-server', {host: '127.0.0.1', port: 0});
+async function swarmServer(coalesce: boolean): Promise<{side: ServerSide; address: string}> {
+  const {v, firewall} = voyagerEndpoint('bench-server', coalesce, {host: '127.0.0.1', port: 0});
   let count = 0;
   let bytes = 0;
   v.handle('bench.sink', (env) => {
@@ -258,8 +262,8 @@ async function swarmServer(): Promise<{side: ServerSide; address: string}> {
   };
 }
 
-async function swarmClient(address: string): Promise<ClientSide> {
-  const {v, firewall} = voyagerEndpoint('bench-client');
+async function swarmClient(address: string, coalesce: boolean): Promise<ClientSide> {
+  const {v, firewall} = voyagerEndpoint('bench-client', coalesce);
   await v.start();
   v.connect(address);
   const peer = await v.waitForLink(address, {timeoutMs: 5000});
@@ -277,7 +281,7 @@ async function swarmClient(address: string): Promise<ClientSide> {
   };
 }
 
-// ---- drivers (shared by both modes) ---------------------------------------------------------------
+// ---- drivers (shared by all modes) ---------------------------------------------------------------
 
 const EMPTY = Buffer.alloc(0);
 
@@ -343,8 +347,8 @@ async function latency(side: ClientSide, p: LatencyParams): Promise<LatencyResul
 
 async function main(): Promise<void> {
   const [role, mode] = process.argv.slice(2) as [Role, Mode];
-  if (!process.send || (role !== 'server' && role !== 'client') || (mode !== 'raw' && mode !== 'swarm')) {
-    console.error('usage: (forked with IPC) transport-peer.js <server|client> <raw|swarm>');
+  if (!process.send || (role !== 'server' && role !== 'client') || !MODES.includes(mode)) {
+    console.error(`usage: (forked with IPC) transport-peer.js <server|client> <${MODES.join('|')}>`);
     process.exit(2);
   }
   const send = (m: unknown): void => void process.send!(m);
@@ -368,7 +372,7 @@ async function main(): Promise<void> {
   process.on('disconnect', () => void stop(0));
 
   if (role === 'server') {
-    const s = mode === 'raw' ? await rawServer() : await swarmServer();
+    const s = mode === 'raw' ? await rawServer() : await swarmServer(mode === 'swarm');
     server = s.side;
     send({ready: true, address: s.address, pid: process.pid});
   } else {
@@ -381,7 +385,7 @@ async function main(): Promise<void> {
         let result: unknown;
         switch (raw.cmd) {
           case 'connect':
-            client = mode === 'raw' ? await rawClient(raw.address) : await swarmClient(raw.address);
+            client = mode === 'raw' ? await rawClient(raw.address) : await swarmClient(raw.address, mode === 'swarm');
             result = true;
             break;
           case 'throughput':

@@ -209,7 +209,8 @@ export class SwarmNode {
       port,
       fingerprint: this.identity.fingerprint,
       interfaceAddress: this.opts.bindHost,
-      queryIntervalMs: Math.max(500, this.opts.failureDetector.heartbeatIntervalMs),
+      // Queries are multicast to everyone on the link: keep them well below the heartbeat rate.
+      queryIntervalMs: Math.max(1000, 5 * this.opts.failureDetector.heartbeatIntervalMs),
       // Discovery only proposes: the handshake decides who this really is.
       onPeer: (p) => this.maybeConnect(`tcp://${p.host}:${p.port}`),
       onGoodbye: (id) => this.components.log.info('mdns goodbye', {peer: id}),
