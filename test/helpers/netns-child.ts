@@ -5,15 +5,10 @@
  * goodbye is sent, then it prints {"event":"stopped","stats":...} and exits 0.
  */
 import {MdnsDiscovery} from '../../src/core/transport/mdns-discovery.js';
+import type {MdnsDiscoveryInit} from '../../src/core/transport/mdns-discovery.js';
 
-export interface ChildInit {
-  id: string;
-  name?: string;
-  port: number;
-  fingerprint: string;
-  interfaceAddress: string;
-  queryIntervalMs?: number;
-}
+/** What the parent passes: the discovery's own init, minus the callbacks this child supplies. */
+export type ChildInit = Omit<MdnsDiscoveryInit, 'onPeer' | 'onGoodbye' | 'onError'>;
 
 function emit(event: string, data: object = {}): void {
   process.stdout.write(`${JSON.stringify({event, ...data})}\n`);
