@@ -1,6 +1,6 @@
 import {assert} from '../../errors.js';
 import {CompactedError, UnavailableError} from './types.js';
-import type {ConfState, Entry, HardState, RaftStorage, Snapshot} from './types.js';
+import type {ConfState, Entry, HardState, Snapshot, WritableRaftStorage} from './types.js';
 
 /**
  * In-memory RaftStorage: what the simulator uses as a node's "disk" (it survives a simulated crash)
