@@ -28,3 +28,8 @@ export function parseLabels(items: string[] | undefined): Record<string, string>
   }
   return out;
 }
+
+/** Flags shared by the kv commands. */
+export const kvFlags = {
+  namespace: Flags.string({char: 'n', summary: 'Key namespace.', default: 'default', env: 'SWARM_NAMESPACE'}),
+};

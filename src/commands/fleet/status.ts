@@ -22,7 +22,7 @@ Exit codes: 0 ok, 4 no node reachable, 7 timeout.`;
   async run(): Promise<FleetStatus | void> {
     const {flags} = await this.parse(FleetStatusCommand);
     if (!flags.watch) {
-      const fleet = await withNode(flags, this.dataDir(flags), (c) => c.call('fleet'));
+      const fleet = await withNode(flags, this.dataDir(flags), (c) => c.call('fleet', null));
       if (!this.jsonEnabled()) this.log(render(fleet).trimEnd());
       return fleet;
     }
@@ -31,7 +31,7 @@ Exit codes: 0 ok, 4 no node reachable, 7 timeout.`;
     await withNode(flags, this.dataDir(flags), async (c) => {
       let last = '';
       for (;;) {
-        const fleet = await c.call('fleet');
+        const fleet = await c.call('fleet', null);
         // A change is a change of who is there and in which state, not of timers ticking.
         const key = JSON.stringify(fleet.members.map((m) => [m.id, m.state, m.address]));
         if (tty) {

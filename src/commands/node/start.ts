@@ -34,6 +34,14 @@ Exit codes: 0 ok, 2 bad flag, 6 port in use, 7 --detach timed out.`;
     'heartbeat-interval': Flags.string({summary: 'Heartbeat period.', default: '1s', env: 'SWARM_HEARTBEAT_INTERVAL'}),
     'suspect-after': Flags.string({summary: 'Silence after which a member is suspect.', default: '3s', env: 'SWARM_SUSPECT_AFTER'}),
     'dead-after': Flags.string({summary: 'Silence after which a member is dead.', default: '10s', env: 'SWARM_DEAD_AFTER'}),
+    'raft-bootstrap': Flags.string({
+      summary: 'Initial Raft voters by node name ("self" = this node), comma-separated; same value on each of them.',
+      description: 'Only read on the first start (empty log). Nodes not named here join later with `swarm fleet join`.',
+      multiple: true,
+      delimiter: ',',
+      env: 'SWARM_RAFT_BOOTSTRAP',
+    }),
+    'raft-tick': Flags.string({summary: 'Raft tick; the election timeout is 10-20 ticks.', default: '100ms', env: 'SWARM_RAFT_TICK'}),
     'log-level': Flags.option({options: ['debug', 'info', 'warn', 'error'] as const, default: 'info', env: 'SWARM_LOG_LEVEL'})(),
     detach: Flags.boolean({summary: 'Run in the background; return once the node answers.', env: 'SWARM_DETACH'}),
   };
@@ -76,6 +84,8 @@ Exit codes: 0 ok, 2 bad flag, 6 port in use, 7 --detach timed out.`;
         ...(flags['join-secret-file'] ? {joinSecretFile: flags['join-secret-file']} : {}),
         ...(flags['trust-file'] ? {trustFile: flags['trust-file']} : {}),
         failureDetector,
+        raftBootstrap: flags['raft-bootstrap'] ?? [],
+        raft: {tickMs: parseDurationMs(flags['raft-tick'], '--raft-tick')},
         logLevel: flags['log-level'],
       },
       (node) => {

@@ -13,7 +13,7 @@ export default class NodeStatusCommand extends SwarmCommand {
 
   async run(): Promise<NodeStatus> {
     const {flags} = await this.parse(NodeStatusCommand);
-    const status = await withNode(flags, this.dataDir(flags), (c) => c.call('status'));
+    const status = await withNode(flags, this.dataDir(flags), (c) => c.call('status', null));
     if (!this.jsonEnabled()) this.log(render(status).trimEnd());
     return status;
   }

@@ -19,8 +19,8 @@ export default class NodeStop extends SwarmCommand {
     const dataDir = this.dataDir(flags);
     const {waitForExit} = await import('../../core/node/wait-exit.js');
     const result = await withNode(flags, dataDir, async (c, timeoutMs) => {
-      const status = await c.call('status');
-      await c.call('stop');
+      const status = await c.call('status', null);
+      await c.call('stop', null);
       if (!flags.endpoint) await waitForExit(status.pid, timeoutMs);
       return {stopped: true, id: status.id, pid: status.pid};
     });

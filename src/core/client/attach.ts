@@ -2,13 +2,13 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 
 import {dataFile} from '../config/data-dir.js';
-import {RefusedError, SwarmError, TimeoutError, UnreachableError, UsageError} from '../errors.js';
-import type {ControlMethod, ControlMethods} from '../node/control-types.js';
+import {ConflictError, NotFoundError, RefusedError, SwarmError, TimeoutError, UnreachableError, UsageError} from '../errors.js';
+import type {ControlMethod, ControlParams, ControlResult} from '../node/control-types.js';
 import type {ControlResponse} from '../node/control-server.js';
 
 /** How a command talks to a running node: its control socket, or a remote endpoint. */
 export interface NodeClient {
-  call<M extends ControlMethod>(method: M, options?: {timeoutMs?: number}): Promise<ControlMethods[M]>;
+  call<M extends ControlMethod>(method: M, params: ControlParams<M>, options?: {timeoutMs?: number}): Promise<ControlResult<M>>;
   close(): Promise<void>;
 }
 
@@ -30,6 +30,10 @@ export function errorFromCode(code: string, message: string): SwarmError {
       return new RefusedError(message);
     case 'timeout':
       return new TimeoutError(message);
+    case 'not_found':
+      return new NotFoundError(message);
+    case 'conflict':
+      return new ConflictError(message);
     case 'unreachable':
       return new UnreachableError(message);
     default:
@@ -78,7 +82,7 @@ export async function attachSocket(socketPath: string, timeoutMs: number): Promi
   sock.on('error', () => sock.destroy());
   let seq = 1;
   return {
-    call: (method, options) =>
+    call: (method, params, options) =>
       new Promise((resolve, reject) => {
         const id = seq++;
         const timer = setTimeout(() => {
@@ -88,15 +92,15 @@ export async function attachSocket(socketPath: string, timeoutMs: number): Promi
         waiting.set(id, (res) => {
           clearTimeout(timer);
           waiting.delete(id);
-          if (res.ok) resolve(res.result as ControlMethods[typeof method]);
+          if (res.ok) resolve(res.result as ControlResult<typeof method>);
           else reject(errorFromCode(res.error.code, res.error.message));
         });
-        sock.write(JSON.stringify({id, method}) + '\n');
+        sock.write(JSON.stringify({id, method, params}) + '\n');
         closed.then(() => {
           if (waiting.has(id)) {
             clearTimeout(timer);
             waiting.delete(id);
-            if (method === 'stop') resolve({stopping: true} as ControlMethods[typeof method]);
+            if (method === 'stop') resolve({stopping: true} as ControlResult<typeof method>);
             else reject(new UnreachableError('node closed the control connection'));
           }
         });

@@ -7,7 +7,7 @@ import {buildAdmission} from '../security/admission.js';
 import {Firewall} from '../security/firewall.js';
 import {loadOrCreateIdentity} from '../security/identity.js';
 import {normalizePeerAddress} from '../node/node.js';
-import type {ControlMethods} from '../node/control-types.js';
+import type {ControlResult} from '../node/control-types.js';
 import {RemoteError, Voyager} from '../transport/voyager.js';
 import type {AttachOptions, NodeClient} from './attach.js';
 import {errorFromCode} from './attach.js';
@@ -39,9 +39,9 @@ export async function attachRemote(opts: AttachOptions): Promise<NodeClient> {
     throw err;
   }
   return {
-    call: async (method, options) => {
+    call: async (method, params, options) => {
       try {
-        return (await voyager.request(peerId, `control.${method}`, null, {timeoutMs: options?.timeoutMs ?? timeoutMs})) as ControlMethods[typeof method];
+        return (await voyager.request(peerId, `control.${method}`, params, {timeoutMs: options?.timeoutMs ?? timeoutMs})) as ControlResult<typeof method>;
       } catch (err) {
         if (err instanceof RemoteError) throw errorFromCode(err.code, err.message);
         throw err;

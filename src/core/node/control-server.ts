@@ -3,13 +3,14 @@ import * as net from 'node:net';
 
 import {ConflictError, SwarmError} from '../errors.js';
 import type {Logger} from '../log/logger.js';
-import {CONTROL_METHODS} from './control-types.js';
+import {isControlMethod} from './control-types.js';
 import type {ControlMethod} from './control-types.js';
 
 /** The line protocol on the control socket: one JSON request per line, one JSON response per line. */
 export interface ControlRequest {
   id: number;
   method: ControlMethod;
+  params?: unknown;
 }
 export type ControlResponse = {id: number; ok: true; result: unknown} | {id: number; ok: false; error: {code: string; message: string}};
 
@@ -24,7 +25,7 @@ export class ControlServer {
   private readonly sockets = new Set<net.Socket>();
 
   constructor(
-    private readonly components: {log: Logger; call: (method: ControlMethod) => Promise<unknown>},
+    private readonly components: {log: Logger; call: (method: ControlMethod, params: unknown) => Promise<unknown>},
     private readonly socketPath: string,
   ) {}
 
@@ -82,14 +83,14 @@ export class ControlServer {
     let req: ControlRequest;
     try {
       req = JSON.parse(line) as ControlRequest;
-      if (typeof req.id !== 'number' || !CONTROL_METHODS.includes(req.method)) throw new Error('bad request');
+      if (typeof req.id !== 'number' || !isControlMethod(req.method)) throw new Error('bad request');
     } catch {
       sock.write(JSON.stringify({id: 0, ok: false, error: {code: 'usage', message: 'malformed control request'}}) + '\n');
       return;
     }
     let res: ControlResponse;
     try {
-      res = {id: req.id, ok: true, result: await this.components.call(req.method)};
+      res = {id: req.id, ok: true, result: await this.components.call(req.method, req.params ?? null)};
     } catch (err) {
       const e = err instanceof SwarmError ? {code: err.code, message: err.message} : {code: 'internal', message: 'internal error'};
       if (!(err instanceof SwarmError)) this.components.log.error('control call failed', {method: req.method, err: String(err)});

@@ -1,6 +1,8 @@
 import type {DropCounters} from '../security/firewall.js';
 import type {Capacity} from '../transport/hello.js';
 import type {TransportStats} from '../transport/voyager.js';
+import type {ConsensusStatus} from '../consensus/raft/driver.js';
+import type {KvRecord, KvResult} from '../consensus/kv/kv-store.js';
 import type {FailureDetectorConfig, MemberState} from './membership.js';
 
 /**
@@ -48,10 +50,32 @@ export interface FleetStatus {
   members: FleetMember[];
 }
 
-export interface ControlMethods {
-  status: NodeStatus;
-  fleet: FleetStatus;
-  stop: {stopping: true};
+export interface MembershipResult {
+  voters: string[];
+  learners: string[];
 }
-export type ControlMethod = keyof ControlMethods;
-export const CONTROL_METHODS: readonly ControlMethod[] = ['status', 'fleet', 'stop'];
+
+/** Every control call: its parameters and its result (the result is the command's --json output). */
+export interface ControlCalls {
+  status: {params: null; result: NodeStatus};
+  fleet: {params: null; result: FleetStatus};
+  stop: {params: null; result: {stopping: true}};
+  'consensus.status': {params: null; result: ConsensusStatus};
+  'consensus.transfer': {params: {to?: string}; result: {leader: string}};
+  'fleet.join': {params: {node: string; learner?: boolean}; result: MembershipResult};
+  'fleet.remove': {params: {node: string}; result: MembershipResult};
+  'kv.get': {params: {namespace: string; key: string; serializable?: boolean}; result: KvRecord};
+  'kv.put': {params: {namespace: string; key: string; value: string; ifVersion?: number}; result: KvResult};
+  'kv.del': {params: {namespace: string; key: string; ifVersion?: number}; result: KvResult};
+  'kv.list': {params: {namespace: string; prefix: string; serializable?: boolean}; result: KvRecord[]};
+}
+export type ControlMethod = keyof ControlCalls;
+export type ControlParams<M extends ControlMethod> = ControlCalls[M]['params'];
+export type ControlResult<M extends ControlMethod> = ControlCalls[M]['result'];
+export const CONTROL_METHODS: readonly ControlMethod[] = [
+  'status', 'fleet', 'stop', 'consensus.status', 'consensus.transfer', 'fleet.join', 'fleet.remove', 'kv.get', 'kv.put', 'kv.del', 'kv.list',
+];
+/** Methods a remote operator (role client) may call over the transport; `stop` included, as with the socket. */
+export function isControlMethod(m: unknown): m is ControlMethod {
+  return typeof m === 'string' && (CONTROL_METHODS as readonly string[]).includes(m);
+}

@@ -31,7 +31,7 @@ export async function startDetached(opts: {execPath: string; script: string; arg
     try {
       const client = await attachSocket(socket, 1000);
       try {
-        const status = await client.call('status');
+        const status = await client.call('status', null);
         if (status.pid === child.pid) return status;
       } finally {
         await client.close();

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 import {dataFile, ensureDataDir} from '../config/data-dir.js';
 import {ConflictError, UsageError} from '../errors.js';
@@ -14,8 +15,16 @@ import type {MdnsDiscovery} from '../transport/mdns-discovery.js';
 import {Voyager} from '../transport/voyager.js';
 import type {PeerInfo, VoyagerInit} from '../transport/voyager.js';
 import {VERSION} from '../version.js';
+import {bootstrapLog, isEmptyLog} from '../consensus/raft/bootstrap.js';
+import {DEFAULT_RAFT, RaftDriver} from '../consensus/raft/driver.js';
+import type {RaftDriverInit} from '../consensus/raft/driver.js';
+import type {WritableRaftStorage} from '../consensus/raft/types.js';
+import {FileStorage} from '../consensus/raft/wal/index.js';
+import {NotFoundError} from '../errors.js';
+import {controlParams} from './control-params.js';
 import {ControlServer} from './control-server.js';
-import type {ControlMethod, ControlMethods, FleetMember, FleetStatus, NodeStatus} from './control-types.js';
+import {CONTROL_METHODS} from './control-types.js';
+import type {ControlMethod, ControlParams, ControlResult, FleetMember, FleetStatus, NodeStatus} from './control-types.js';
 import {Membership} from './membership.js';
 import type {FailureDetectorConfig, StateChange} from './membership.js';
 
@@ -35,6 +44,12 @@ export interface NodeOptions {
   trustFile?: string;
   failureDetector: FailureDetectorConfig;
   transport?: Partial<VoyagerInit>;
+  /**
+   * Names of the initial Raft voters ("self" = this node). A node named here bootstraps the log once
+   * all of them are alive; a node with an empty log not named here waits to be added (`fleet join`).
+   */
+  raftBootstrap: string[];
+  raft?: Partial<Omit<RaftDriverInit, 'id'>>;
 }
 
 /** Gossip bound: how many member addresses one heartbeat answer carries. */
@@ -80,6 +95,9 @@ export class SwarmNode {
   private startedMs = 0;
   private stopping?: Promise<void>;
   private readonly stopListeners: (() => void)[] = [];
+  readonly raftStorage: WritableRaftStorage;
+  readonly raft: RaftDriver;
+  private raftStarted = false;
 
   constructor(
     private readonly components: {log: Logger; clock?: () => number},
@@ -117,7 +135,25 @@ export class SwarmNode {
       },
       {onPeerUp: (peer, dir) => this.onPeerUp(peer, dir)},
     );
-    this.control = new ControlServer({log: components.log, call: (m) => this.call(m)}, dataFile(opts.dataDir, 'controlSocket'));
+    this.control = new ControlServer({log: components.log, call: (m, p) => this.call(m, controlParams(m, p))}, dataFile(opts.dataDir, 'controlSocket'));
+    this.raftStorage = FileStorage.open(path.join(opts.dataDir, 'raft'));
+    this.raft = new RaftDriver({transport: this.transport, storage: this.raftStorage, log: components.log}, {...DEFAULT_RAFT, ...opts.raft, id: this.identity.id});
+  }
+
+  /**
+   * Starts Raft once it can: at once when the log has state (a restart) or this node only joins;
+   * a bootstrapping node waits until every named initial voter is alive, so all write the same log.
+   */
+  private maybeStartRaft(): void {
+    if (this.raftStarted) return;
+    const names = this.opts.raftBootstrap;
+    if (isEmptyLog(this.raftStorage) && names.length > 0) {
+      const ids = names.map((n) => (n === 'self' || n === this.opts.name ? this.identity.id : this.membership.list().find((m) => m.name === n && m.state === 'alive')?.id));
+      if (ids.some((id) => id === undefined)) return;
+      bootstrapLog(this.raftStorage, ids as string[]);
+    }
+    this.raftStarted = true;
+    this.raft.start();
   }
 
   private readonly clock = (): number => (this.components.clock ?? Date.now)();
@@ -152,8 +188,8 @@ export class SwarmNode {
       this.logChange(this.membership.markLeft(peer.id));
       return undefined;
     });
-    for (const m of ['status', 'fleet', 'stop'] as const) {
-      this.transport.handle(`control.${m}`, () => this.call(m));
+    for (const m of CONTROL_METHODS) {
+      this.transport.handle(`control.${m}`, (env) => this.call(m, controlParams(m, env.body)));
     }
     try {
       await this.transport.start();
@@ -167,6 +203,7 @@ export class SwarmNode {
     for (const p of peers) this.transport.connect(p);
     if (this.opts.mdns) await this.startMdns();
     this.heartbeat = setInterval(() => this.beat(), this.opts.failureDetector.heartbeatIntervalMs);
+    this.maybeStartRaft();
   }
 
   /**
@@ -190,6 +227,8 @@ export class SwarmNode {
   /** Closes everything start() may have opened; safe on a partial start. */
   private async release(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    this.raft.stop();
+    (this.raftStorage as FileStorage).close();
     await this.mdns?.stop().catch(() => {});
     await this.control.stop();
     await this.transport.stop();
@@ -239,6 +278,7 @@ export class SwarmNode {
     );
     // An inbound peer we don't dial yet: dial back, so each side has its own outbound link.
     if (direction === 'in' && peer.listen) this.maybeConnect(peer.listen);
+    this.maybeStartRaft();
   }
 
   private onPing(body: unknown, peer: PeerInfo): PingBody {
@@ -301,19 +341,73 @@ export class SwarmNode {
 
   // ---- control API ---------------------------------------------------------------------------------
 
-  async call<M extends ControlMethod>(method: M): Promise<ControlMethods[M]> {
+  async call<M extends ControlMethod>(method: M, params: ControlParams<M>): Promise<ControlResult<M>> {
+    return (await this.dispatch(method, params as never)) as ControlResult<M>;
+  }
+
+  private async dispatch(method: ControlMethod, p: never): Promise<unknown> {
+    const params = p as Record<string, unknown>;
     switch (method) {
       case 'status':
-        return this.status() as ControlMethods[M];
+        return this.status();
       case 'fleet':
-        return this.fleet() as ControlMethods[M];
+        return this.fleet();
       case 'stop':
         // Answer first, then stop: the caller gets its reply before the socket closes.
         setImmediate(() => void this.stop());
-        return {stopping: true} as ControlMethods[M];
+        return {stopping: true};
+      case 'consensus.status':
+        return this.raft.status();
+      case 'consensus.transfer': {
+        const to = params.to ? this.resolveMember(params.to as string) : this.bestTransferTarget();
+        return this.raft.transferLeader(to);
+      }
+      case 'fleet.join': {
+        const node = this.resolveMember(params.node as string);
+        if (params.learner) return this.raft.changeMember({op: 'add-learner', node});
+        // Learner first, then voter: a new member catches up before it counts for quorum.
+        if (!this.raft.status().voters.includes(node)) await this.raft.changeMember({op: 'add-learner', node});
+        return this.raft.changeMember({op: 'add-voter', node});
+      }
+      case 'fleet.remove':
+        return this.raft.changeMember({op: 'remove', node: this.resolveMember(params.node as string, true)});
+      case 'kv.get':
+        return this.raft.get(params.namespace as string, params.key as string, {serializable: Boolean(params.serializable)});
+      case 'kv.list':
+        return this.raft.list(params.namespace as string, params.prefix as string, {serializable: Boolean(params.serializable)});
+      case 'kv.put':
+        return this.raft.propose({op: 'put', namespace: params.namespace as string, key: params.key as string, value: params.value as string, ...(params.ifVersion !== undefined ? {ifVersion: params.ifVersion as number} : {})});
+      case 'kv.del':
+        return this.raft.propose({op: 'del', namespace: params.namespace as string, key: params.key as string, ...(params.ifVersion !== undefined ? {ifVersion: params.ifVersion as number} : {})});
       default:
         throw new UsageError(`unknown control method ${String(method)}`);
     }
+  }
+
+  /** A node reference from an operator: exact id, unique name, or unique id prefix (>= 4 chars). */
+  private resolveMember(ref: string, allowUnknownId = false): string {
+    const all = [{id: this.identity.id, name: this.opts.name}, ...this.membership.list()];
+    const exact = all.find((m) => m.id === ref);
+    if (exact) return exact.id;
+    const byName = all.filter((m) => m.name === ref);
+    if (byName.length === 1) return byName[0]!.id;
+    const byPrefix = ref.length >= 4 ? all.filter((m) => m.id.startsWith(ref)) : [];
+    if (byPrefix.length === 1) return byPrefix[0]!.id;
+    if (allowUnknownId && /^[0-9a-f]{32}$/.test(ref)) return ref;
+    if (byName.length > 1 || byPrefix.length > 1) throw new UsageError(`"${ref}" matches several members; use the full id`);
+    throw new NotFoundError(`no member "${ref}"; see swarm fleet status`);
+  }
+
+  /** Without --to: the voter (other than the leader) that is most caught up. */
+  private bestTransferTarget(): string {
+    const st = this.raft.status();
+    const candidates = st.members.filter((m) => m.id !== st.leader && !m.learner).sort((a, b) => b.match - a.match);
+    if (candidates.length === 0) {
+      const other = st.voters.find((v) => v !== st.leader);
+      if (!other) throw new NotFoundError('no other voter to transfer leadership to');
+      return other;
+    }
+    return candidates[0]!.id;
   }
 
   status(): NodeStatus {

@@ -10,6 +10,10 @@
  * and try the next candidate after it. Reaching the end of the list means every completed op
  * is linearized (a completed op's return would otherwise have stopped the walk); what remains
  * are calls of ops that never returned, which may legitimately never take effect.
+ *
+ * Ops that never returned have no return event, so nothing forces them in, and the memo cache
+ * prunes a state when one with the same completed ops, the same model state and a subset of the
+ * pending ops was seen before (details at the cache).
  */
 import {Bitset} from './bitset.js';
 import type {SequentialModel} from './kv-model.js';
@@ -47,8 +51,11 @@ const END = -1;
 
 /**
  * Decides whether `ops` (already restricted to one independent object) are linearizable with
- * respect to `model`. Deterministic; consumes one unit of `budget` per search step and returns
- * `timeout` when it runs out.
+ * respect to `model`. Deterministic; consumes one unit of `budget` per search step (an event
+ * visited, or a cached state compared against) and returns `timeout` once it runs out.
+ *
+ * `pendingLast` only changes the order in which alternatives are tried (see below), hence the
+ * time to an answer, never the answer.
  *
  * Events at equal times are ordered calls-before-returns, so intervals that merely touch are
  * treated as concurrent: a history is never rejected because of a tie.
@@ -57,6 +64,7 @@ export function searchLinearization<S, I, O>(
   ops: ReadonlyArray<SearchOp<I, O>>,
   model: SequentialModel<S, I, O>,
   budget: Budget,
+  pendingLast = false,
 ): SearchOutcome<S> {
   const n = ops.length;
   // Entry ids: i = call of op i, n + i = return of op i (completed ops only), 2n = list head.
@@ -143,17 +151,30 @@ export function searchLinearization<S, I, O>(
   let depth = 0;
   let state = model.init();
   let entry = next[HEAD]!;
+  // With `pendingLast`, each node is explored in two passes: first the completed ops that may go
+  // next, then, only if those all fail, the pending ones. Either order is complete. Pending-last
+  // usually caches the node that leaves pending ops out first, so the subsumption test prunes
+  // the variants that include them with one comparison: good at refuting bad histories. Plain
+  // event order tries an early pending write early, which is usually what a good history needs.
+  const twoPass = pendingLast && nPending > 0;
+  let pendingPass = false;
 
   let bestDepth = -1;
   let blocker = -1;
   let stateAtBlock = state;
 
   for (;;) {
+    // Only the completed pass can run off the end (the pending pass stops at the return that
+    // ended the completed pass): every completed op is linearized.
     if (entry === END) return {kind: 'ok'};
     if (budget.remaining <= 0) return {kind: 'timeout'};
     budget.remaining--;
 
     if (entry < n) {
+      if (twoPass && completed(entry) === pendingPass) {
+        entry = next[entry]!; // not this pass's kind of op
+        continue;
+      }
       const op = ops[entry]!;
       const nextState = model.step(state, op.input, completed(entry) ? op.output : undefined);
       if (nextState !== undefined) {
@@ -165,13 +186,18 @@ export function searchLinearization<S, I, O>(
           state = nextState;
           lift(entry);
           entry = next[HEAD]!;
+          pendingPass = false;
           continue;
         }
         unmark(entry);
       }
       entry = next[entry]!;
+    } else if (twoPass && !pendingPass) {
+      pendingPass = true;
+      entry = next[HEAD]!;
     } else {
-      // A response arrived for an op not yet linearized: undo the most recent choice.
+      // A response arrived for an op not yet linearized and no choice here helps: undo the
+      // most recent choice and try the alternatives after it, in the pass it was made in.
       if (depth > bestDepth) {
         bestDepth = depth;
         blocker = entry - n;
@@ -183,6 +209,7 @@ export function searchLinearization<S, I, O>(
       state = stackStates[depth]!;
       unmark(undone);
       unlift(undone);
+      pendingPass = twoPass && !completed(undone);
       entry = next[undone]!;
     }
   }

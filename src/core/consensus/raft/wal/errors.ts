@@ -1,4 +1,4 @@
-import {ExitCode, SwarmError} from '../../../../errors.js';
+import {ExitCode, SwarmError} from '../../../errors.js';
 
 /**
  * The WAL or a snapshot it depends on is damaged in a way a crash cannot explain (a bad record

@@ -1,0 +1,42 @@
+import {UsageError} from '../errors.js';
+import type {ControlMethod, ControlParams} from './control-types.js';
+
+type Spec = Record<string, 'string' | 'string?' | 'number?' | 'boolean?'>;
+
+const SPECS: Record<ControlMethod, Spec> = {
+  status: {},
+  fleet: {},
+  stop: {},
+  'consensus.status': {},
+  'consensus.transfer': {to: 'string?'},
+  'fleet.join': {node: 'string', learner: 'boolean?'},
+  'fleet.remove': {node: 'string'},
+  'kv.get': {namespace: 'string', key: 'string', serializable: 'boolean?'},
+  'kv.put': {namespace: 'string', key: 'string', value: 'string', ifVersion: 'number?'},
+  'kv.del': {namespace: 'string', key: 'string', ifVersion: 'number?'},
+  'kv.list': {namespace: 'string', prefix: 'string', serializable: 'boolean?'},
+};
+
+/**
+ * Checks a control call's parameters (from the socket or a remote operator) against the method's
+ * shape; a UsageError (exit 2) names the bad field. Unknown fields are refused too.
+ */
+export function controlParams<M extends ControlMethod>(method: M, raw: unknown): ControlParams<M> {
+  const spec = SPECS[method];
+  if (Object.keys(spec).length === 0) return null as ControlParams<M>;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`${method}: parameters missing`);
+  const o = raw as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!(k in spec)) throw new UsageError(`${method}: unknown parameter ${k}`);
+  for (const [k, t] of Object.entries(spec)) {
+    const v = o[k];
+    const optional = t.endsWith('?');
+    if (v === undefined || v === null) {
+      if (!optional) throw new UsageError(`${method}: ${k} is required`);
+      continue;
+    }
+    const base = t.replace('?', '');
+    if (typeof v !== base) throw new UsageError(`${method}: ${k} must be a ${base}`);
+    if (base === 'string' && (v as string).length > 1024 * 1024) throw new UsageError(`${method}: ${k} too long`);
+  }
+  return o as ControlParams<M>;
+}
