@@ -95,8 +95,9 @@ export class SwarmNode {
   private startedMs = 0;
   private stopping?: Promise<void>;
   private readonly stopListeners: (() => void)[] = [];
-  readonly raftStorage: WritableRaftStorage;
-  readonly raft: RaftDriver;
+  /** Opened in start(), after the control socket proved no other node owns this data dir. */
+  raftStorage!: WritableRaftStorage;
+  raft!: RaftDriver;
   private raftStarted = false;
 
   constructor(
@@ -136,8 +137,6 @@ export class SwarmNode {
       {onPeerUp: (peer, dir) => this.onPeerUp(peer, dir)},
     );
     this.control = new ControlServer({log: components.log, call: (m, p) => this.call(m, controlParams(m, p))}, dataFile(opts.dataDir, 'controlSocket'));
-    this.raftStorage = FileStorage.open(path.join(opts.dataDir, 'raft'));
-    this.raft = new RaftDriver({transport: this.transport, storage: this.raftStorage, log: components.log}, {...DEFAULT_RAFT, ...opts.raft, id: this.identity.id});
   }
 
   /**
@@ -145,7 +144,7 @@ export class SwarmNode {
    * a bootstrapping node waits until every named initial voter is alive, so all write the same log.
    */
   private maybeStartRaft(): void {
-    if (this.raftStarted) return;
+    if (this.raftStarted || !this.raft) return;
     const names = this.opts.raftBootstrap;
     if (isEmptyLog(this.raftStorage) && names.length > 0) {
       const ids = names.map((n) => (n === 'self' || n === this.opts.name ? this.identity.id : this.membership.list().find((m) => m.name === n && m.state === 'alive')?.id));
@@ -191,6 +190,11 @@ export class SwarmNode {
     for (const m of CONTROL_METHODS) {
       this.transport.handle(`control.${m}`, (env) => this.call(m, controlParams(m, env.body)));
     }
+    // The control socket first: it proves no other node owns this data dir before we open its WAL.
+    await this.control.start();
+    fs.writeFileSync(dataFile(this.opts.dataDir, 'pid'), `${process.pid}\n`, {mode: 0o600});
+    this.raftStorage = FileStorage.open(path.join(this.opts.dataDir, 'raft'));
+    this.raft = new RaftDriver({transport: this.transport, storage: this.raftStorage, log: this.components.log}, {...DEFAULT_RAFT, ...this.opts.raft, id: this.identity.id});
     try {
       await this.transport.start();
     } catch (err) {
@@ -198,8 +202,6 @@ export class SwarmNode {
       if (code === 'EADDRINUSE') throw new ConflictError(`port ${this.opts.port} on ${this.opts.bindHost} is in use; pass --port`);
       throw new UsageError(`cannot listen on ${this.opts.bindHost}:${this.opts.port} (${code ?? String(err)}); check --bind and --port`);
     }
-    await this.control.start();
-    fs.writeFileSync(dataFile(this.opts.dataDir, 'pid'), `${process.pid}\n`, {mode: 0o600});
     for (const p of peers) this.transport.connect(p);
     if (this.opts.mdns) await this.startMdns();
     this.heartbeat = setInterval(() => this.beat(), this.opts.failureDetector.heartbeatIntervalMs);
@@ -227,8 +229,8 @@ export class SwarmNode {
   /** Closes everything start() may have opened; safe on a partial start. */
   private async release(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
-    this.raft.stop();
-    (this.raftStorage as FileStorage).close();
+    this.raft?.stop();
+    (this.raftStorage as FileStorage | undefined)?.close();
     await this.mdns?.stop().catch(() => {});
     await this.control.stop();
     await this.transport.stop();

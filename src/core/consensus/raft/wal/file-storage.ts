@@ -270,8 +270,11 @@ export class FileStorage implements WritableRaftStorage {
     this.size += buf.length;
   }
 
-  /** Starts segment seq+1 holding the current state; deletes older segments once it is durable. */
-  private rotate(): void {
+  /**
+   * Starts segment seq+1 holding the current state; deletes older segments once it is durable.
+   * `whenDurable` runs after the switch and before any clean-up.
+   */
+  private rotate(whenDurable?: () => void): void {
     const seq = this.seq + 1;
     const path = join(this.dir, segName(seq));
     const meta = {snap: refOf(this.snap), dummy: refOf(this.ents[0]!), hardState: this.hardState};
@@ -283,6 +286,7 @@ export class FileStorage implements WritableRaftStorage {
       this.fd = fd;
       this.seq = seq;
       this.size = size;
+      whenDurable?.();
       removeOldSegments(this.dir, seq);
       pruneSnapshots(this.dir, this.snap.meta);
     });
@@ -353,15 +357,14 @@ export class FileStorage implements WritableRaftStorage {
       snap = found;
       dummy = {index: found.meta.index, term: found.meta.term};
       fellBack = true;
-      // Keep the damaged file for inspection, out of the way of pruning and future opens.
-      renameSync(refPath, `${refPath}.corrupt`);
     }
     const ents = [dummyEntry(dummy), ...r.ents.slice(dummy.index - r.base.index)];
     const last = segs[segs.length - 1]!;
     const s = new FileStorage(dir, last.seq, size, {hardState: r.hs, snap, ents}, opts);
     if (fellBack) {
-      // Rewrite the WAL so it refers to the snapshot actually in use.
-      s.rotate();
+      // Rewrite the WAL so it refers to the snapshot actually in use; only then move the damaged
+      // file aside (kept for inspection): until the new segment is durable the old WAL needs it.
+      s.rotate(() => renameSync(refPath, `${refPath}.corrupt`));
     } else {
       // The newest segment is self-contained: left-overs of an interrupted rotation can go.
       removeOldSegments(dir, last.seq);
