@@ -41,6 +41,7 @@ Exit codes: 0 ok, 2 bad flag, 6 port in use, 7 --detach timed out.`;
       delimiter: ',',
       env: 'SWARM_RAFT_BOOTSTRAP',
     }),
+    'raft-snapshot-every': Flags.integer({summary: 'Snapshot and compact the Raft log every N applied entries.', default: 10_000, min: 1, env: 'SWARM_RAFT_SNAPSHOT_EVERY'}),
     'raft-tick': Flags.string({summary: 'Raft tick; the election timeout is 10-20 ticks.', default: '100ms', env: 'SWARM_RAFT_TICK'}),
     'log-level': Flags.option({options: ['debug', 'info', 'warn', 'error'] as const, default: 'info', env: 'SWARM_LOG_LEVEL'})(),
     detach: Flags.boolean({summary: 'Run in the background; return once the node answers.', env: 'SWARM_DETACH'}),
@@ -85,7 +86,7 @@ Exit codes: 0 ok, 2 bad flag, 6 port in use, 7 --detach timed out.`;
         ...(flags['trust-file'] ? {trustFile: flags['trust-file']} : {}),
         failureDetector,
         raftBootstrap: flags['raft-bootstrap'] ?? [],
-        raft: {tickMs: parseDurationMs(flags['raft-tick'], '--raft-tick')},
+        raft: {tickMs: parseDurationMs(flags['raft-tick'], '--raft-tick'), snapshotEvery: flags['raft-snapshot-every']},
         logLevel: flags['log-level'],
       },
       (node) => {
