@@ -15,10 +15,17 @@ export default class KvList extends SwarmCommand {
     ...kvFlags,
     prefix: Flags.string({summary: 'Only keys starting with this.', default: ''}),
     serializable: Flags.boolean({summary: 'Serve from the local replica without a quorum round.'}),
+    watch: Flags.boolean({char: 'w', summary: 'Instead of listing, print each change under the prefix as it happens (a JSON line each when piped).'}),
   };
 
-  async run(): Promise<KvRecord[]> {
+  async run(): Promise<KvRecord[] | void> {
     const {flags} = await this.parse(KvList);
+    if (flags.watch) {
+      return withNode(flags, this.dataDir(flags), async (c) => {
+        const {followKv} = await import('../../cli/kv-watch.js');
+        await followKv(c, {namespace: flags.namespace, prefix: flags.prefix, json: this.jsonEnabled()});
+      });
+    }
     const rs = await withNode(flags, this.dataDir(flags), (c) => c.call('kv.list', {namespace: flags.namespace, prefix: flags.prefix, serializable: flags.serializable}));
     if (!this.jsonEnabled()) {
       const cut = (v: string): string => (v.length > 60 ? `${v.slice(0, 57)}...` : v).replace(/\n/g, '\\n');

@@ -5,10 +5,14 @@ import {dataFile} from '../config/data-dir.js';
 import {ConflictError, NotFoundError, RefusedError, SwarmError, TimeoutError, UnreachableError, UsageError} from '../errors.js';
 import type {ControlMethod, ControlParams, ControlResult} from '../node/control-types.js';
 import type {ControlResponse} from '../node/control-server.js';
+import {WATCH_METHOD} from '../node/control-server.js';
+import type {KvEvent} from '../consensus/kv/kv-store.js';
 
 /** How a command talks to a running node: its control socket, or a remote endpoint. */
 export interface NodeClient {
   call<M extends ControlMethod>(method: M, params: ControlParams<M>, options?: {timeoutMs?: number}): Promise<ControlResult<M>>;
+  /** Streams KV events under a prefix to `onEvent`; resolves when the node closes the stream. */
+  watch(params: {namespace: string; prefix: string}, onEvent: (event: KvEvent) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,6 +67,7 @@ export async function attachSocket(socketPath: string, timeoutMs: number): Promi
   });
   sock.setEncoding('utf8');
   const waiting = new Map<number, (res: ControlResponse) => void>();
+  const streams = new Map<number, (event: KvEvent) => void>();
   let buf = '';
   sock.on('data', (chunk: string) => {
     buf += chunk;
@@ -71,8 +76,9 @@ export async function attachSocket(socketPath: string, timeoutMs: number): Promi
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       try {
-        const res = JSON.parse(line) as ControlResponse;
-        waiting.get(res.id)?.(res);
+        const res = JSON.parse(line) as ControlResponse | {id: number; event: KvEvent};
+        if ('event' in res) streams.get(res.id)?.(res.event);
+        else waiting.get(res.id)?.(res);
       } catch {
         // A garbled line from the node is ignored; the caller times out.
       }
@@ -104,6 +110,17 @@ export async function attachSocket(socketPath: string, timeoutMs: number): Promi
             else reject(new UnreachableError('node closed the control connection'));
           }
         });
+      }),
+    watch: (params, onEvent) =>
+      new Promise((resolve, reject) => {
+        const id = seq++;
+        waiting.set(id, (res) => {
+          waiting.delete(id);
+          if (!res.ok) reject(errorFromCode(res.error.code, res.error.message));
+        });
+        streams.set(id, onEvent);
+        sock.write(JSON.stringify({id, method: WATCH_METHOD, params}) + '\n');
+        void closed.then(() => resolve());
       }),
     close: async () => {
       sock.end();

@@ -47,6 +47,7 @@ export async function attachRemote(opts: AttachOptions): Promise<NodeClient> {
         throw err;
       }
     },
+    watch: () => Promise.reject(new UsageError('--watch needs the local control socket; run it on a node (no --endpoint)')),
     close: () => voyager.stop(),
   };
 }

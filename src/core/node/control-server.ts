@@ -25,7 +25,12 @@ export class ControlServer {
   private readonly sockets = new Set<net.Socket>();
 
   constructor(
-    private readonly components: {log: Logger; call: (method: ControlMethod, params: unknown) => Promise<unknown>},
+    private readonly components: {
+      log: Logger;
+      call: (method: ControlMethod, params: unknown) => Promise<unknown>;
+      /** Streams events for a `watch` request until the connection closes; returns the unsubscribe. */
+      watch: (params: unknown, emit: (event: unknown) => void) => () => void;
+    },
     private readonly socketPath: string,
   ) {}
 
@@ -83,6 +88,7 @@ export class ControlServer {
     let req: ControlRequest;
     try {
       req = JSON.parse(line) as ControlRequest;
+      if (typeof req.id === 'number' && (req.method as string) === WATCH_METHOD) return this.startWatch(sock, req);
       if (typeof req.id !== 'number' || !isControlMethod(req.method)) throw new Error('bad request');
     } catch {
       sock.write(JSON.stringify({id: 0, ok: false, error: {code: 'usage', message: 'malformed control request'}}) + '\n');
@@ -92,12 +98,33 @@ export class ControlServer {
     try {
       res = {id: req.id, ok: true, result: await this.components.call(req.method, req.params ?? null)};
     } catch (err) {
-      const e = err instanceof SwarmError ? {code: err.code, message: err.message} : {code: 'internal', message: 'internal error'};
+      const e = errorBody(err);
       if (!(err instanceof SwarmError)) this.components.log.error('control call failed', {method: req.method, err: String(err)});
       res = {id: req.id, ok: false, error: e};
     }
     if (!sock.destroyed) sock.write(JSON.stringify(res) + '\n');
   }
+
+  private startWatch(sock: net.Socket, req: ControlRequest): void {
+    let stop: () => void;
+    try {
+      stop = this.components.watch(req.params ?? null, (event) => {
+        if (!sock.destroyed) sock.write(JSON.stringify({id: req.id, event}) + '\n');
+      });
+    } catch (err) {
+      sock.write(JSON.stringify({id: req.id, ok: false, error: errorBody(err)}) + '\n');
+      return;
+    }
+    sock.once('close', () => stop());
+    sock.write(JSON.stringify({id: req.id, ok: true, result: {watching: true}}) + '\n');
+  }
+}
+
+/** The one streaming call: the response line, then one `{id, event}` line per change until the client hangs up. */
+export const WATCH_METHOD = 'kv.watch';
+
+function errorBody(err: unknown): {code: string; message: string} {
+  return err instanceof SwarmError ? {code: err.code, message: err.message} : {code: 'internal', message: 'internal error'};
 }
 
 function answers(socketPath: string): Promise<boolean> {

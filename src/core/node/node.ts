@@ -136,7 +136,18 @@ export class SwarmNode {
       },
       {onPeerUp: (peer, dir) => this.onPeerUp(peer, dir)},
     );
-    this.control = new ControlServer({log: components.log, call: (m, p) => this.call(m, controlParams(m, p))}, dataFile(opts.dataDir, 'controlSocket'));
+    this.control = new ControlServer(
+      {
+        log: components.log,
+        call: (m, p) => this.call(m, controlParams(m, p)),
+        watch: (p, emit) => {
+          // Same shape as kv.list: namespace and prefix.
+          const {namespace, prefix} = controlParams('kv.list', p);
+          return this.raft.watch(namespace, prefix, emit);
+        },
+      },
+      dataFile(opts.dataDir, 'controlSocket'),
+    );
   }
 
   /**

@@ -134,7 +134,9 @@ export class Harness {
     const ids = id === undefined ? [...this.nodes.keys()] : [id];
     for (const nid of ids) {
       const n = this.node(nid);
-      while (n.raw.hasReady()) {
+      for (let guard = 0; n.raw.hasReady(); guard++) {
+        // A driver loops on hasReady(); one that never turns false is a livelock, reported rather than hung.
+        if (guard >= 1000) throw new Error(`${nid}: hasReady() still true after 1000 Ready/advance cycles`);
         const rd = n.raw.ready();
         n.readies.push(rd);
         // 1. persist
