@@ -189,3 +189,38 @@ test('5 nodes tolerate 2 failures, and refuse writes without a quorum (exit 6 or
   expect(Date.now() - t0).toBeLessThan(15_000);
   expect(refused.stderr.trim().split('\n')).toHaveLength(1);
 }, 120_000);
+
+test('membership through Raft: fleet join a fourth node, transfer leadership to it, fleet remove another', async () => {
+  const c = await cluster('m', 3);
+  await waitFor('a leader', () => leaderOf(c), 15_000, 100);
+  // A fourth node, not named in the bootstrap: it only joins when asked.
+  const port = await freePort();
+  const d = startNode({name: 'm4', dataDir: path.join(dir, 'm4'), port, peers: [c.ports[0]!], joinSecretFile: secret, extra: ['--no-mdns', '--raft-tick', '30ms']});
+  c.nodes.set('m4', d);
+  await waitUp(d);
+  const m1 = c.nodes.get('m1')!.dataDir;
+  await waitFor('m1 sees m4', async () => {
+    const f = await cli(['fleet', 'status', '--json', '--data-dir', m1]);
+    return (f.json as {members: {name: string; state: string}[]}).members.some((m) => m.name === 'm4' && m.state === 'alive');
+  }, 15_000, 200);
+  const join = await cli(['fleet', 'join', 'm4', '--json', '--data-dir', m1]);
+  expect(join.code).toBe(0);
+  const id4 = (await cli(['node', 'status', '--json', '--data-dir', d.dataDir])).json as {id: string};
+  expect((join.json as {voters: string[]}).voters).toContain(id4.id);
+  expect((join.json as {voters: string[]}).voters).toHaveLength(4);
+
+  const moved = await cli(['consensus', 'transfer-leader', '--to', 'm4', '--json', '--data-dir', c.nodes.get('m2')!.dataDir]);
+  expect(moved.code).toBe(0);
+  await waitFor('m4 leads', async () => (await leaderOf(c, ['m4'])) === 'm4', 5000, 50);
+
+  // Writes still work through the new leader, from any member.
+  expect((await cli(['kv', 'put', 'after-transfer', 'yes', '--data-dir', m1])).code).toBe(0);
+
+  const removed = await cli(['fleet', 'remove', 'm2', '--json', '--data-dir', m1]);
+  expect(removed.code).toBe(0);
+  expect((removed.json as {voters: string[]}).voters).toHaveLength(3);
+  const st = (await cli(['consensus', 'status', '--json', '--data-dir', d.dataDir])).json as {voters: string[]; members: {id: string}[]};
+  expect(st.voters).toHaveLength(3);
+  // Unknown member: exit 3.
+  expect((await cli(['fleet', 'join', 'nobody', '--data-dir', m1])).code).toBe(3);
+}, 120_000);

@@ -236,4 +236,19 @@ describe('raft interaction: log replication', () => {
     expect(h.role('3')).toBe('candidate');
     expect(() => h.propose('3', 'y')).toThrow(ProposalDroppedError);
   });
+
+  test('a reordered (older) append does not truncate entries the follower already has', () => {
+    const h = new Harness(['1', '2', '3']);
+    h.elect('1');
+    h.propose('1', 'a');
+    const first = h.take((m) => m.to === '2'); // append [1/2 "a"] held back
+    h.propose('1', 'b');
+    h.stabilize();
+    expect(h.log('2')).toEqual(['1/1', '1/2 "a"', '1/3 "b"']);
+    h.queue.push(...first); // the old append arrives late
+    h.stabilize();
+    expect(h.log('2')).toEqual(['1/1', '1/2 "a"', '1/3 "b"']);
+    expect(h.applied('2')).toEqual(['a', 'b']);
+    expect(h.status('1').progress!['2']!.match).toBe(3);
+  });
 });
