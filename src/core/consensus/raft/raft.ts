@@ -94,7 +94,12 @@ export class Raft {
     const old = this.prs;
     this.prs = new Map();
     for (const id of [...this.voters, ...this.learners]) {
-      const pr = old.get(id) ?? new Progress(next, this.config.maxInflightMsgs, false);
+      let pr = old.get(id);
+      if (!pr) {
+        pr = new Progress(next, this.config.maxInflightMsgs, false);
+        // A new member has had no chance to answer yet: don't let check-quorum count it as silent.
+        pr.recentActive = true;
+      }
       pr.learner = this.learners.has(id);
       this.prs.set(id, pr);
     }
@@ -346,13 +351,20 @@ export class Raft {
 
   /** Structural checks on a message from the network: never trust a peer's shapes. */
   private wellFormed(m: Message): boolean {
+    const n = (x: unknown): boolean => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
     if (m.to !== this.id && m.to !== NONE) return false;
-    if (!Number.isSafeInteger(m.term) || m.term < 0 || !Number.isSafeInteger(m.index) || m.index < 0) return false;
-    if (!Number.isSafeInteger(m.commit) || m.commit < 0 || !Array.isArray(m.entries)) return false;
+    if (!n(m.term) || !n(m.logTerm) || !n(m.index) || !n(m.commit) || !n(m.rejectHint) || !Array.isArray(m.entries)) return false;
+    // Only messages that carry no term may have term 0; anything else at term 0 would skip the stale-term check.
+    if (m.term === 0 && m.type !== 'propose' && m.type !== 'read-index') return false;
     for (let k = 0; k < m.entries.length; k++) {
       const e = m.entries[k]!;
+      if (!e || !n(e.term) || !n(e.index) || !(e.data instanceof Uint8Array) || (e.type !== 'normal' && e.type !== 'conf')) return false;
       if (m.type === 'append' && e.index !== m.index + 1 + k) return false;
       if (m.type === 'append' && (e.term > m.term || e.term < m.logTerm)) return false;
+    }
+    if (m.type === 'snapshot') {
+      const s = m.snapshot;
+      if (!s || !n(s.meta.index) || !n(s.meta.term) || s.meta.term > m.term || !Array.isArray(s.meta.conf?.voters) || !Array.isArray(s.meta.conf?.learners)) return false;
     }
     return true;
   }

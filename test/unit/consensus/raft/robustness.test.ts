@@ -4,7 +4,7 @@ import {Harness, fmt} from './harness.js';
 const enc = new TextEncoder();
 const entry = (term: number, index: number, data = 'e') => ({term, index, type: 'normal' as const, data: enc.encode(data)});
 
-/** A 3-node cluster: 1 leads term 1 with "a" committed at index 2; a snapshot of the state of each node. */
+/** A 3-node cluster with check-quorum: 1 leads term 1 with "a" committed at index 2. */
 function cluster(): Harness {
   const h = new Harness(['1', '2', '3'], {config: {checkQuorum: true}});
   h.elect('1');
@@ -87,10 +87,12 @@ describe('raft interaction: robustness against malformed and stale messages', ()
     expectDropped(h, '2', {type: 'append', from: '1', term: 2, index: 2, logTerm: 2, entries: [entry(1, 3)], commit: 2});
   });
 
-  // BUG (src/core/consensus/raft/raft.ts wellFormed, ~line 352): an entry's own term is only compared
-  // (e.term > m.term, e.term < m.logTerm), never checked to be an integer: NaN passes both comparisons,
-  // and the follower appends an entry whose term is NaN to its log (and persists it).
-  test('BUG: an append carrying an entry whose term is NaN is dropped', () => {
+  // Regression (found by this suite, fixed in raft.ts): an entry's own term (and index type,
+  // data) is only compared (e.term > m.term, e.term < m.logTerm), never checked to be an integer: NaN
+  // passes both comparisons and the follower appends a NaN-term entry. Then RawNode.advance ->
+  // RaftLog.stableTo(index, NaN) never matches (NaN !== NaN, raft-log.ts ~line 335): hasReady() stays
+  // true forever and the driver's Ready loop livelocks (the harness reports it after 1000 cycles).
+  test('an append carrying an entry whose term is NaN is dropped', () => {
     const h = cluster();
     expectDropped(h, '2', {type: 'append', from: '1', term: 1, index: 2, logTerm: 1, entries: [entry(NaN, 3)], commit: 2});
   });
@@ -99,7 +101,7 @@ describe('raft interaction: robustness against malformed and stale messages', ()
   // maybeDecrTo): rejectHint is never validated. For a follower in probe state, a NaN hint makes
   // Progress.next NaN (Math.max(NaN, ...) is NaN), and the resend right after throws a TypeError from
   // MemoryStorage.term(NaN): one bad message crashes the leader's step().
-  test('BUG: an append-resp rejection with a NaN rejectHint neither throws nor corrupts the progress', () => {
+  test('an append-resp rejection with a NaN rejectHint neither throws nor corrupts the progress', () => {
     const h = new Harness(['1', '2', '3']);
     h.campaign('1');
     h.stabilize({only: (m) => m.type === 'vote' || m.type === 'vote-resp'});
@@ -113,10 +115,10 @@ describe('raft interaction: robustness against malformed and stale messages', ()
     expect(h.commit('3')).toBe(1);
   });
 
-  // BUG (src/core/consensus/raft/raft.ts wellFormed ~line 347): a snapshot message's snapshot (meta.index,
+  // Regression (found by this suite, fixed in raft.ts): a snapshot message's snapshot (meta.index,
   // meta.term, conf) is not validated; with meta.index NaN, restore() asks MemoryStorage.term(NaN),
   // which throws a TypeError out of step().
-  test('BUG: a snapshot message with a NaN snapshot index neither throws nor installs anything', () => {
+  test('a snapshot message with a NaN snapshot index neither throws nor installs anything', () => {
     const h = cluster();
     const snapshot = {meta: {index: NaN, term: 1, conf: {voters: ['1', '2', '3'], learners: []}}, data: new Uint8Array()};
     expect(() => h.inject({type: 'snapshot', from: '1', to: '2', term: 1, snapshot})).not.toThrow();
@@ -161,11 +163,11 @@ describe('raft interaction: robustness against malformed and stale messages', ()
     expect(h.queue).toEqual([]);
   });
 
-  // BUG (src/core/consensus/raft/raft.ts step, ~line 306): only `m.term !== 0` messages are checked for
+  // Regression (found by this suite, fixed in raft.ts): only `m.term !== 0` messages are checked for
   // staleness, so a term-0 heartbeat/append (term 0 is meant only for propose and read-index) is taken as
   // coming from a current-term leader: the follower adopts the sender as leader and a heartbeat's commit
   // is applied unchecked.
-  test('BUG: a term-0 heartbeat or append (only propose/read-index carry no term) is not taken from a leader', () => {
+  test('a term-0 heartbeat or append (only propose/read-index carry no term) is not taken from a leader', () => {
     const h = cluster();
     h.partition(['1', '2'], ['3']);
     h.propose('1', 'pending'); // 2/3 on 1 and 2, replicated but not yet committed on 2
