@@ -223,4 +223,25 @@ test('membership through Raft: fleet join a fourth node, transfer leadership to 
   expect(st.voters).toHaveLength(3);
   // Unknown member: exit 3.
   expect((await cli(['fleet', 'join', 'nobody', '--data-dir', m1])).code).toBe(3);
+
+  // The fleet registry lives in Raft: members register themselves; a removed one is forgotten.
+  await waitFor('registry: m4 registered, m2 not', async () => {
+    const f = (await cli(['fleet', 'status', '--json', '--data-dir', m1])).json as {members: {name: string; registered: boolean}[]};
+    const reg = (n: string) => f.members.find((m) => m.name === n)?.registered;
+    return reg('m1') === true && reg('m4') === true && reg('m3') === true && reg('m2') === false;
+  }, 15_000, 300);
+  // A node that restarts while another is down still lists it, from the replicated registry.
+  const m3 = c.nodes.get('m3')!;
+  process.kill(m3.proc.pid!, 'SIGKILL');
+  await m3.exited;
+  const m1node = c.nodes.get('m1')!;
+  process.kill(m1node.proc.pid!, 'SIGTERM');
+  await m1node.exited;
+  c.start('m1');
+  await waitUp(c.nodes.get('m1')!);
+  await waitFor('m1 lists m3 from the registry', async () => {
+    const f = (await cli(['fleet', 'status', '--json', '--data-dir', m1])).json as {members: {name: string; state: string; registered: boolean}[]};
+    const row = f.members.find((m) => m.name === 'm3');
+    return row?.registered === true && row.state === 'dead';
+  }, 15_000, 300);
 }, 120_000);

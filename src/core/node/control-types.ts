@@ -43,6 +43,8 @@ export interface FleetMember {
   capacity: Capacity;
   fingerprint: string;
   self: boolean;
+  /** Whether the replicated fleet registry (Raft) holds this node. */
+  registered: boolean;
 }
 
 export interface FleetStatus {

@@ -22,6 +22,7 @@ import type {WritableRaftStorage} from '../consensus/raft/types.js';
 import {FileStorage} from '../consensus/raft/wal/index.js';
 import {NotFoundError} from '../errors.js';
 import {controlParams} from './control-params.js';
+import {decodeRegistration, encodeRegistration, FLEET_NAMESPACE, registrationKey} from './fleet-registry.js';
 import {ControlServer} from './control-server.js';
 import {CONTROL_METHODS} from './control-types.js';
 import type {ControlMethod, ControlParams, ControlResult, FleetMember, FleetStatus, NodeStatus} from './control-types.js';
@@ -99,6 +100,8 @@ export class SwarmNode {
   raftStorage!: WritableRaftStorage;
   raft!: RaftDriver;
   private raftStarted = false;
+  private registering = false;
+  private nextRegisterMs = 0;
 
   constructor(
     private readonly components: {log: Logger; clock?: () => number},
@@ -324,7 +327,33 @@ export class SwarmNode {
     }
   }
 
+  /** Keeps this node's entry in the replicated fleet registry current (rewritten only when it changed). */
+  private maybeRegister(): void {
+    if (!this.raftStarted || this.registering || this.clock() < this.nextRegisterMs || !this.raft.leader()) return;
+    const want = encodeRegistration({
+      id: this.identity.id,
+      name: this.opts.name,
+      address: this.transport.listen,
+      labels: this.opts.labels,
+      capacity: this.opts.capacity,
+      fingerprint: this.identity.fingerprint,
+    });
+    const key = registrationKey(this.identity.id);
+    if (this.raft.kv.get(FLEET_NAMESPACE, key)?.value === want) return;
+    this.registering = true;
+    this.raft
+      .propose({op: 'put', namespace: FLEET_NAMESPACE, key, value: want})
+      .catch(() => {
+        // Not a member yet, or no quorum: try again later.
+        this.nextRegisterMs = this.clock() + 2000;
+      })
+      .finally(() => {
+        this.registering = false;
+      });
+  }
+
   private beat(): void {
+    this.maybeRegister();
     const timeoutMs = this.opts.failureDetector.heartbeatIntervalMs * 2;
     for (const m of this.membership.list()) {
       if (m.state === 'left' && !this.transport.canReach(m.id)) continue;
@@ -382,8 +411,13 @@ export class SwarmNode {
         if (!this.raft.status().voters.includes(node)) await this.raft.changeMember({op: 'add-learner', node});
         return this.raft.changeMember({op: 'add-voter', node});
       }
-      case 'fleet.remove':
-        return this.raft.changeMember({op: 'remove', node: this.resolveMember(params.node as string, true)});
+      case 'fleet.remove': {
+        const node = this.resolveMember(params.node as string, true);
+        const result = await this.raft.changeMember({op: 'remove', node});
+        // Forget its registration too; a node that comes back registers again.
+        await this.raft.propose({op: 'del', namespace: FLEET_NAMESPACE, key: registrationKey(node)}).catch(() => undefined);
+        return result;
+      }
       case 'kv.get':
         return this.raft.get(params.namespace as string, params.key as string, {serializable: Boolean(params.serializable)});
       case 'kv.list':
@@ -399,7 +433,8 @@ export class SwarmNode {
 
   /** A node reference from an operator: exact id, unique name, or unique id prefix (>= 4 chars). */
   private resolveMember(ref: string, allowUnknownId = false): string {
-    const all = [{id: this.identity.id, name: this.opts.name}, ...this.membership.list()];
+    const registered = this.raftStarted ? this.raft.kv.list(FLEET_NAMESPACE, 'nodes/').map((r) => decodeRegistration(r.value)).filter((r) => r !== undefined) : [];
+    const all = [{id: this.identity.id, name: this.opts.name}, ...this.membership.list(), ...registered.filter((r) => !this.membership.get(r.id) && r.id !== this.identity.id)];
     const exact = all.find((m) => m.id === ref);
     if (exact) return exact.id;
     const byName = all.filter((m) => m.name === ref);
@@ -460,6 +495,7 @@ export class SwarmNode {
       capacity: this.opts.capacity,
       fingerprint: this.identity.fingerprint,
       self: true,
+      registered: false,
     };
     const others: FleetMember[] = this.membership.list().map((m) => ({
       id: m.id,
@@ -473,7 +509,22 @@ export class SwarmNode {
       capacity: m.capacity,
       fingerprint: m.fingerprint,
       self: false,
+      registered: false,
     }));
+    // Nodes the replicated registry knows but this node has not seen since it started.
+    const registry = this.raftStarted ? this.raft.kv.list(FLEET_NAMESPACE, 'nodes/') : [];
+    const known = new Set([self.id, ...others.map((o) => o.id)]);
+    for (const rec of registry) {
+      const r = decodeRegistration(rec.value);
+      if (!r) continue;
+      if (known.has(r.id)) {
+        const row = r.id === self.id ? self : others.find((o) => o.id === r.id)!;
+        row.registered = true;
+        continue;
+      }
+      others.push({...r, state: 'dead', lastSeen: null, lastSeenAgoMs: null, rttMs: null, self: false, registered: true});
+    }
+    others.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
     return {self: this.identity.id, members: [self, ...others]};
   }
 }
