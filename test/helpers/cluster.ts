@@ -9,6 +9,9 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import {attachSocket} from '../../src/core/client/attach.js';
+import type {ControlMethod, ControlParams, ControlResult} from '../../src/core/node/control-types.js';
+
 export const ROOT = process.cwd();
 export const BIN = path.join(ROOT, 'bin', 'run.js');
 
@@ -106,13 +109,25 @@ export function startNode(opts: {name: string; dataDir: string; port: number; pe
   return {name: opts.name, dataDir: opts.dataDir, port: opts.port, proc, stderr: () => err, exited};
 }
 
-/** Waits until the node answers `node status` on its control socket. */
-export async function waitUp(node: RunningNode, timeoutMs = 15_000): Promise<{id: string}> {
+/**
+ * Asks the node's control socket directly (in-process): polling through the CLI would spawn a Node
+ * process per poll and starve the machine the nodes run on. The CLI itself has its own tests.
+ */
+export async function control<M extends ControlMethod>(node: RunningNode, method: M, params: ControlParams<M>, timeoutMs = 5000): Promise<ControlResult<M>> {
+  const c = await attachSocket(path.join(node.dataDir, 'control.sock'), timeoutMs);
+  try {
+    return await c.call(method, params, {timeoutMs});
+  } finally {
+    await c.close();
+  }
+}
+
+/** Waits until the node answers on its control socket. */
+export async function waitUp(node: RunningNode, timeoutMs = 20_000): Promise<{id: string}> {
   return waitFor(`${node.name} to answer`, async () => {
     if (node.proc.exitCode !== null) throw new Error(`${node.name} exited: ${node.stderr().slice(-500)}`);
-    const r = await cli(['node', 'status', '--json', '--data-dir', node.dataDir]);
-    return r.code === 0 ? (r.json as {id: string}) : undefined;
-  }, timeoutMs, 150);
+    return control(node, 'status', null, 2000);
+  }, timeoutMs, 100);
 }
 
 export interface FleetJson {
@@ -121,9 +136,7 @@ export interface FleetJson {
 }
 
 export async function fleet(node: RunningNode): Promise<FleetJson> {
-  const r = await cli(['fleet', 'status', '--json', '--data-dir', node.dataDir]);
-  if (r.code !== 0) throw new Error(`fleet status failed (${r.code}): ${r.stderr}`);
-  return r.json as FleetJson;
+  return (await control(node, 'fleet', null)) as FleetJson;
 }
 
 export function stateOf(f: FleetJson, name: string): string | undefined {

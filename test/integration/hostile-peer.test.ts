@@ -19,7 +19,7 @@ import type {Envelope} from '../../src/core/transport/envelope.js';
 import {decodeFrame, encodeDataHeader, encodeHandshake, FrameKind} from '../../src/core/transport/frame.js';
 import {encodeHello, signStatic} from '../../src/core/transport/hello.js';
 import {NOISE_PROTOCOL} from '../../src/core/transport/voyager.js';
-import {cleanup, cli, fleet, freePort, startNode, stateOf, tmpDir, waitFor, waitUp, writeJoinSecret} from '../helpers/cluster.js';
+import {cleanup, control, fleet, freePort, startNode, stateOf, tmpDir, waitFor, waitUp, writeJoinSecret} from '../helpers/cluster.js';
 import type {RunningNode} from '../helpers/cluster.js';
 
 const dir = tmpDir('hostile');
@@ -33,9 +33,7 @@ interface Drops {
   [reason: string]: number;
 }
 async function drops(): Promise<{drops: Drops; admitted: number}> {
-  const r = await cli(['node', 'status', '--json', '--data-dir', a.dataDir]);
-  expect(r.code).toBe(0);
-  return (r.json as {firewall: {drops: Drops; admitted: number}}).firewall;
+  return (await control(a, 'status', null)).firewall;
 }
 
 function dealer(): zmq.Dealer {

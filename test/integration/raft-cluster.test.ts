@@ -8,7 +8,7 @@ import * as path from 'node:path';
 
 import {attachSocket} from '../../src/core/client/attach.js';
 import type {NodeClient} from '../../src/core/client/attach.js';
-import {cleanup, cli, freePort, startNode, tmpDir, waitFor, waitUp, writeJoinSecret} from '../helpers/cluster.js';
+import {cleanup, cli, control, freePort, startNode, tmpDir, waitFor, waitUp, writeJoinSecret} from '../helpers/cluster.js';
 import type {RunningNode} from '../helpers/cluster.js';
 
 const TRIALS = Number(process.env.SWARM_FAILOVER_TRIALS ?? 20);
@@ -199,10 +199,7 @@ test('membership through Raft: fleet join a fourth node, transfer leadership to 
   c.nodes.set('m4', d);
   await waitUp(d);
   const m1 = c.nodes.get('m1')!.dataDir;
-  await waitFor('m1 sees m4', async () => {
-    const f = await cli(['fleet', 'status', '--json', '--data-dir', m1]);
-    return (f.json as {members: {name: string; state: string}[]}).members.some((m) => m.name === 'm4' && m.state === 'alive');
-  }, 15_000, 200);
+  await waitFor('m1 sees m4', async () => (await control(c.nodes.get('m1')!, 'fleet', null)).members.some((m) => m.name === 'm4' && m.state === 'alive'), 15_000, 200);
   const join = await cli(['fleet', 'join', 'm4', '--json', '--data-dir', m1]);
   expect(join.code).toBe(0);
   const id4 = (await cli(['node', 'status', '--json', '--data-dir', d.dataDir])).json as {id: string};
@@ -226,7 +223,7 @@ test('membership through Raft: fleet join a fourth node, transfer leadership to 
 
   // The fleet registry lives in Raft: members register themselves; a removed one is forgotten.
   await waitFor('registry: m4 registered, m2 not', async () => {
-    const f = (await cli(['fleet', 'status', '--json', '--data-dir', m1])).json as {members: {name: string; registered: boolean}[]};
+    const f = await control(c.nodes.get('m1')!, 'fleet', null);
     const reg = (n: string) => f.members.find((m) => m.name === n)?.registered;
     return reg('m1') === true && reg('m4') === true && reg('m3') === true && reg('m2') === false;
   }, 15_000, 300);
@@ -240,7 +237,7 @@ test('membership through Raft: fleet join a fourth node, transfer leadership to 
   c.start('m1');
   await waitUp(c.nodes.get('m1')!);
   await waitFor('m1 lists m3 from the registry', async () => {
-    const f = (await cli(['fleet', 'status', '--json', '--data-dir', m1])).json as {members: {name: string; state: string; registered: boolean}[]};
+    const f = await control(c.nodes.get('m1')!, 'fleet', null);
     const row = f.members.find((m) => m.name === 'm3');
     return row?.registered === true && row.state === 'dead';
   }, 15_000, 300);

@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import {cleanup, cli, freePort, startNode, tmpDir, waitFor, waitUp, writeJoinSecret} from '../helpers/cluster.js';
+import {cleanup, cli, control, freePort, startNode, tmpDir, waitFor, waitUp, writeJoinSecret} from '../helpers/cluster.js';
+import type {RunningNode} from '../helpers/cluster.js';
 
 const dir = tmpDir('raftfs');
 const secret = writeJoinSecret(dir);
@@ -27,35 +28,30 @@ async function singleNode(name: string, extra: string[] = []) {
   return node;
 }
 
-async function putAll(dataDir: string, n: number): Promise<void> {
+async function putAll(node: RunningNode, n: number): Promise<void> {
   for (let k = 0; k < n; k++) {
-    const r = await waitFor('put', async () => {
-      const res = await cli(['kv', 'put', `k${k}`, `v${k}`, '--data-dir', dataDir]);
-      return res.code === 0 && res;
-    }, 10_000, 100);
-    expect(r.code).toBe(0);
+    const r = await waitFor('put', () => control(node, 'kv.put', {namespace: 'default', key: `k${k}`, value: `v${k}`}).catch(() => undefined), 10_000, 100);
+    expect(r.ok).toBe(true);
   }
 }
 
 test('a torn last WAL record is cut on restart; earlier writes survive', async () => {
   const node = await singleNode('torn');
-  await putAll(node.dataDir, 3);
+  await putAll(node, 3);
   process.kill(node.proc.pid!, 'SIGKILL');
   await node.exited;
   const wal = walFiles(node.dataDir).at(-1)!;
   const size = fs.statSync(wal).size;
   fs.truncateSync(wal, size - 3); // a crash mid-write of the last record
   const again = await singleNode('torn');
-  const got = await waitFor('k1 readable', async () => {
-    const r = await cli(['kv', 'get', 'k1', '--data-dir', again.dataDir]);
-    return r.code === 0 && r;
-  }, 10_000, 200);
-  expect(got.stdout).toBe('v1');
+  const got = await waitFor('k1 readable', () => control(again, 'kv.get', {namespace: 'default', key: 'k1'}).catch(() => undefined), 10_000, 200);
+  expect(got.value).toBe('v1');
+  expect((await cli(['kv', 'get', 'k0', '--data-dir', again.dataDir])).stdout).toBe('v0');
 }, 60_000);
 
 test('a flipped byte in the middle of the WAL stops the node with a clear error', async () => {
   const node = await singleNode('flip');
-  await putAll(node.dataDir, 5);
+  await putAll(node, 5);
   process.kill(node.proc.pid!, 'SIGTERM');
   await node.exited;
   const wal = walFiles(node.dataDir)[0]!;
@@ -70,7 +66,7 @@ test('a flipped byte in the middle of the WAL stops the node with a clear error'
 
 test('a missing snapshot file stops the node with a clear error', async () => {
   const node = await singleNode('snap', ['--raft-snapshot-every', '5']);
-  await putAll(node.dataDir, 8);
+  await putAll(node, 8);
   process.kill(node.proc.pid!, 'SIGTERM');
   await node.exited;
   const raftDir = path.join(node.dataDir, 'raft');

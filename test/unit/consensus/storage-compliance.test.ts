@@ -372,4 +372,22 @@ describe('FileStorage matches MemoryStorage', () => {
     s.append([]); // nothing to persist, nothing synced
     expect(syncs()).toBe(before + 2);
   });
+
+  test('save(): a Ready\'s entries and hard state in one fsync; a commit-only change is written without one, and both survive a reopen', () => {
+    const dir = tempDir();
+    let s = track(FileStorage.bootstrap(dir, ['a']), dir);
+    const syncs = (): number => s.stats().walSyncs;
+    const before = syncs();
+    s.save({term: 2, vote: 'a', commit: 0}, range(1, 10).map((i) => ent(i, 2)));
+    expect(syncs()).toBe(before + 1);
+    s.save({term: 2, vote: 'a', commit: 7}, []);
+    expect(syncs()).toBe(before + 1);
+    s.save({term: 3, vote: '', commit: 7}, []); // a new term must be durable before a vote leaves
+    expect(syncs()).toBe(before + 2);
+    s.close();
+    s = track(FileStorage.open(dir), dir);
+    expect(s.initialState().hardState).toEqual({term: 3, vote: '', commit: 7});
+    expect(s.lastIndex()).toBe(9); // range(1, 10) is 1..9
+    expect(s.term(9)).toBe(2);
+  });
 });

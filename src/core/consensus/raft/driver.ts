@@ -181,8 +181,7 @@ export class RaftDriver {
       const rd = this.raw.ready();
       // 1. persist (each call is durable when it returns)
       if (rd.snapshot) storage.applySnapshot(rd.snapshot);
-      storage.append(rd.entries);
-      if (rd.hardState) storage.setHardState(rd.hardState);
+      storage.save(rd.hardState, rd.entries);
       // 2. send
       for (const m of rd.messages) this.components.transport.send(m.to, RAFT_MSG, encodeRaftMessage(m));
       // 3. apply

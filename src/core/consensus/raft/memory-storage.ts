@@ -63,6 +63,11 @@ export class MemoryStorage implements WritableRaftStorage {
     this.hardState = {...hs};
   }
 
+  save(hs: HardState | undefined, entries: Entry[]): void {
+    this.append(entries);
+    if (hs) this.setHardState(hs);
+  }
+
   /** Appends entries, replacing any existing suffix from the first new index (a conflict). */
   append(entries: Entry[]): void {
     if (entries.length === 0) return;

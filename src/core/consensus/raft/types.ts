@@ -184,6 +184,11 @@ export interface Status {
  */
 export interface WritableRaftStorage extends RaftStorage {
   setHardState(hs: HardState): void;
+  /**
+   * One Ready's entries and hard state, durable together (the file storage: one write, one fsync).
+   * A change of commit alone need not be synced at once: a lost commit index is learned again.
+   */
+  save(hs: HardState | undefined, entries: Entry[]): void;
   /** Appends entries, replacing any existing suffix from the first new index (a conflict). Entries at or below the snapshot index are ignored. */
   append(entries: Entry[]): void;
   /** Replaces the log with a snapshot received from the leader (ignored if not newer). */

@@ -163,6 +163,33 @@ export class FileStorage implements WritableRaftStorage {
     this.hardState = {...hs};
   }
 
+  save(hs: HardState | undefined, entries: Entry[]): void {
+    const fresh = this.freshEntries(entries);
+    const records = fresh.map((e) => encodeRecord(RecordType.Entry, encodeEntry(e)));
+    if (hs) records.push(encodeRecord(RecordType.HardState, encodeHardState(hs)));
+    if (records.length === 0) return;
+    this.writable();
+    // Only new entries or a new term/vote must be on disk before messages leave; a commit-only
+    // change rides along with the next fsync (a lost commit index is learned again from the leader).
+    const mustSync = fresh.length > 0 || (hs !== undefined && (hs.term !== this.hardState.term || hs.vote !== this.hardState.vote));
+    this.writeRecords(records, mustSync);
+    if (fresh.length > 0) {
+      const offset = this.ents[0]!.index;
+      this.ents.length = fresh[0]!.index - offset;
+      for (const e of fresh) this.ents.push(e);
+    }
+    if (hs) this.hardState = {...hs};
+  }
+
+  /** The entries not already covered by the snapshot; asserts there is no gap. */
+  private freshEntries(entries: Entry[]): Entry[] {
+    if (entries.length === 0) return [];
+    const first = this.firstIndex();
+    const start = entries[0]!.index;
+    assert(start <= this.lastIndex() + 1, `append at ${start} leaves a gap after ${this.lastIndex()}`);
+    return start < first ? entries.slice(first - start) : entries;
+  }
+
   append(entries: Entry[]): void {
     if (entries.length === 0) return;
     const first = this.firstIndex();
@@ -259,14 +286,14 @@ export class FileStorage implements WritableRaftStorage {
     throw e;
   }
 
-  private writeRecords(records: Buffer[]): void {
+  private writeRecords(records: Buffer[], sync = true): void {
     const fd = this.fd!;
     const buf = records.length === 1 ? records[0]! : Buffer.concat(records);
     this.io(() => {
       writeAll(fd, buf, this.size);
-      fsyncSync(fd);
+      if (sync) fsyncSync(fd);
     });
-    this.walSyncs++;
+    if (sync) this.walSyncs++;
     this.size += buf.length;
   }
 
