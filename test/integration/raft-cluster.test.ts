@@ -42,7 +42,7 @@ async function cluster(prefix: string, n: number): Promise<Cluster> {
         port: ports[i]!,
         peers: ports.filter((_, k) => k !== i),
         joinSecretFile: secret,
-        extra: ['--no-mdns', '--raft-bootstrap', names.join(','), '--raft-tick', '30ms'],
+        extra: ['--no-mdns', '--raft-bootstrap', names.join(','), '--raft-tick', '20ms'],
       });
       c.nodes.set(name, node);
       return node;
@@ -109,6 +109,8 @@ test(`3 nodes: kill -9 the leader under writes, ${TRIALS} times: a new leader wi
       } catch {
         // no leader / timeout / node died: not acknowledged, may or may not apply
       }
+      // A steady load (about 50 writes/s), not a flood: the figure asked for is failover under load.
+      await new Promise((r) => setTimeout(r, 20));
     }
   })();
 

@@ -130,7 +130,7 @@ test('a peer that stops reading causes counted drops, never a hang', async () =>
   expect(drops).toBeGreaterThan(0);
   expect(accepted).toBeLessThan(400);
   expect(Date.now() - t0).toBeLessThan(20_000);
-  sender.close();
+  await sender.close();
   dealer.close();
   sink.close();
 }, 30_000);

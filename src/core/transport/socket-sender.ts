@@ -7,7 +7,7 @@ import type * as zmq from 'zeromq';
  */
 export class SocketSender {
   private readonly queue: (Buffer | Buffer[])[] = [];
-  private pumping = false;
+  private pumping?: Promise<void>;
   private closed = false;
 
   constructor(
@@ -27,17 +27,21 @@ export class SocketSender {
       return false;
     }
     this.queue.push(msg);
-    if (!this.pumping) void this.pump();
+    if (!this.pumping) this.pumping = this.pump();
     return true;
   }
 
-  close(): void {
+  /**
+   * Drops what is queued and resolves once no send is in flight. Close the socket only after this:
+   * libzmq aborts the process when a socket is closed under a send blocked at its high-water mark.
+   */
+  async close(): Promise<void> {
     this.closed = true;
     this.queue.length = 0;
+    await this.pumping;
   }
 
   private async pump(): Promise<void> {
-    this.pumping = true;
     try {
       while (this.queue.length > 0 && !this.closed) {
         const msg = this.queue.shift()!;
@@ -49,7 +53,7 @@ export class SocketSender {
         }
       }
     } finally {
-      this.pumping = false;
+      this.pumping = undefined;
     }
   }
 }

@@ -108,6 +108,8 @@ interface Route {
   session: TransportSession;
   sid: Buffer;
   peer: PeerInfo;
+  /** The peer's Noise static key: fresh per process, so a new one means the peer restarted. */
+  remoteStatic: Buffer;
   /** Sends a frame back the way this session came. */
   write(frame: Buffer): boolean;
   /** Encoded envelopes waiting for this tick's flush (coalesced into as few frames as fit). */
@@ -116,8 +118,8 @@ interface Route {
   flushScheduled: boolean;
 }
 
-function newRoute(sid: Buffer, peer: PeerInfo, session: TransportSession, write: (frame: Buffer) => boolean): Route {
-  return {sid: Buffer.from(sid), peer, session, write, outbox: [], outboxBytes: 0, flushScheduled: false};
+function newRoute(sid: Buffer, peer: PeerInfo, remoteStatic: Buffer, session: TransportSession, write: (frame: Buffer) => boolean): Route {
+  return {sid: Buffer.from(sid), peer, remoteStatic: Buffer.from(remoteStatic), session, write, outbox: [], outboxBytes: 0, flushScheduled: false};
 }
 
 interface PendingOut {
@@ -326,12 +328,12 @@ export class Voyager {
     this.startHandshake(link);
   }
 
-  disconnect(address: string): void {
+  async disconnect(address: string): Promise<void> {
     const link = this.links.get(address);
     if (!link) return;
     this.links.delete(address);
     this.stats.linksOut = this.links.size;
-    link.sender.close();
+    await link.sender.close();
     link.dealer.close();
   }
 
@@ -426,12 +428,11 @@ export class Voyager {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
     for (const r of [...this.requests.values()]) r.reject(new UnreachableError('transport stopped'));
-    for (const link of this.links.values()) {
-      link.sender.close();
-      link.dealer.close();
-    }
+    const links = [...this.links.values()];
     this.links.clear();
-    this.routerSender?.close();
+    // Let in-flight sends finish (bounded by sendTimeout) before closing their sockets.
+    await Promise.all([...links.map((l) => l.sender.close()), this.routerSender?.close()]);
+    for (const link of links) link.dealer.close();
     const router = this.router;
     if (router) {
       // Unbind first and wait for it, so the port is free when stop() resolves (a restart can rebind).
@@ -767,18 +768,30 @@ export class Voyager {
     if (!peer) return;
     const {send, recv} = pending.hs.split();
     const sender = this.routerSender!;
-    const route = newRoute(sid, peer, new TransportSession(send, recv, this.clock(), this.cfg.rekey), (frame) => sender.send([routingId, frame]));
+    const remoteStatic = pending.hs.remoteStatic()!;
+    const route = newRoute(sid, peer, remoteStatic, new TransportSession(send, recv, this.clock(), this.cfg.rekey), (frame) => sender.send([routingId, frame]));
     this.inbound.set(key, route);
     this.inboundByPeer.set(peer.id, route);
     this.stats.sessionsIn = this.inbound.size;
     this.stats.handshakesCompleted++;
     this.sendOn(route, {v: 1, type: CONFIRM_TYPE, id: this.nextRequestId(), from: this.identity.id, to: peer.id, ts: this.clock(), body: null});
-    // The peer is back (e.g. restarted): retry our own link to it now rather than after backoff.
     for (const l of this.links.values()) {
+      // The peer restarted (a new static key): our session with its old process is dead. Drop it now,
+      // so replies go back over this new inbound session and our link re-handshakes at once, instead
+      // of losing messages on the stale session until a reset arrives.
+      if (l.current?.peer.id === peer.id && !l.current.remoteStatic.equals(remoteStatic)) {
+        l.current = undefined;
+        l.previous = undefined;
+        l.pending = undefined;
+      }
+      // The peer is back: retry our own link to it now rather than after backoff.
       if (l.address === peer.listen && !l.current) {
         l.failures = 0;
         l.nextAttemptMs = 0;
-        if (!l.pending?.route) l.pending = undefined;
+        if (!l.pending?.route) {
+          l.pending = undefined;
+          this.startHandshake(l);
+        }
       }
     }
     this.events.onPeerUp?.(peer, 'in');
@@ -813,7 +826,7 @@ export class Voyager {
     }
     const msg3 = pending.hs.writeMessage(this.helloPayload);
     const {send, recv} = pending.hs.split();
-    pending.route = newRoute(sid, peer, new TransportSession(send, recv, this.clock(), this.cfg.rekey), (frame) => link.sender.send(frame));
+    pending.route = newRoute(sid, peer, pending.hs.remoteStatic()!, new TransportSession(send, recv, this.clock(), this.cfg.rekey), (frame) => link.sender.send(frame));
     link.sender.send(encodeHandshake(FrameKind.HandshakeFinal, sid, msg3));
   }
 

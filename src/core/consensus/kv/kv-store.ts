@@ -50,6 +50,18 @@ export class KvStore {
   private readonly data = new Map<string, KvRecord>();
   /** Revision of the last applied entry (every applied Raft entry advances it). */
   revision = 0;
+  /**
+   * Per proposer session, the highest request sequence applied: a proposal re-sent after a leader
+   * change (the first copy may have been committed after all) applies at most once.
+   */
+  private readonly sessions = new Map<string, number>();
+
+  /** True (and recorded) the first time a (session, seq) is seen; false for a duplicate or older one. */
+  firstTime(session: string, seq: number): boolean {
+    if ((this.sessions.get(session) ?? -1) >= seq) return false;
+    this.sessions.set(session, seq);
+    return true;
+  }
 
   apply(cmd: KvCommand, index: number): {result: KvResult; event?: KvEvent} {
     this.revision = index;
@@ -93,15 +105,17 @@ export class KvStore {
   }
 
   snapshot(): Uint8Array {
-    return new TextEncoder().encode(JSON.stringify({revision: this.revision, records: [...this.data.values()]}));
+    return new TextEncoder().encode(JSON.stringify({revision: this.revision, records: [...this.data.values()], sessions: [...this.sessions]}));
   }
 
   restore(data: Uint8Array): void {
     this.data.clear();
+    this.sessions.clear();
     this.revision = 0;
     if (data.length === 0) return;
-    const s = JSON.parse(new TextDecoder().decode(data)) as {revision: number; records: KvRecord[]};
+    const s = JSON.parse(new TextDecoder().decode(data)) as {revision: number; records: KvRecord[]; sessions?: [string, number][]};
     this.revision = s.revision;
     for (const r of s.records) this.data.set(full(r.namespace, r.key), r);
+    for (const [k, v] of s.sessions ?? []) this.sessions.set(k, v);
   }
 }

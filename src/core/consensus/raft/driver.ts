@@ -54,6 +54,8 @@ interface Waiter {
   resolve(r: KvResult): void;
   reject(e: Error): void;
   timer: NodeJS.Timeout;
+  /** The proposed entry, re-sent if the leader changes before it applies. */
+  data: Uint8Array;
 }
 
 interface ReadWaiter {
@@ -194,8 +196,25 @@ export class RaftDriver {
         if (w) w.index = rs.index;
       }
       this.serveReads();
-      if (rd.softState) this.components.log.info('raft role', {role: rd.softState.role, leader: rd.softState.leader});
+      if (rd.softState) {
+        this.components.log.info('raft role', {role: rd.softState.role, leader: rd.softState.leader});
+        if (rd.softState.leader) this.repropose();
+      }
       this.maybeSnapshot();
+    }
+  }
+
+  /**
+   * A new leader: proposals still waiting may have died with the old one (forwarded to it, or in its
+   * uncommitted tail). Send them again; the state machine applies each (session, seq) at most once.
+   */
+  private repropose(): void {
+    for (const w of this.waiters.values()) {
+      try {
+        this.raw.propose(w.data);
+      } catch {
+        return; // no leader after all; the next leader change retries
+      }
     }
   }
 
@@ -220,14 +239,18 @@ export class RaftDriver {
     }
     let id: string | undefined;
     let cmd: KvCommand | undefined;
+    let session = '';
+    let seq = -1;
     try {
-      const o = JSON.parse(new TextDecoder().decode(e.data)) as {id?: string; cmd?: KvCommand};
+      const o = JSON.parse(new TextDecoder().decode(e.data)) as {id?: string; session?: string; seq?: number; cmd?: KvCommand};
       id = o.id;
+      session = typeof o.session === 'string' ? o.session : '';
+      seq = typeof o.seq === 'number' ? o.seq : -1;
       cmd = invalidCommand(o.cmd) ? undefined : o.cmd;
     } catch {
       cmd = undefined;
     }
-    if (!cmd) {
+    if (!cmd || (session !== '' && !this.kv.firstTime(session, seq))) {
       this.kv.skip(e.index);
       return;
     }
@@ -257,15 +280,17 @@ export class RaftDriver {
   propose(cmd: KvCommand, options: {timeoutMs?: number} = {}): Promise<KvResult> {
     const why = invalidCommand(cmd);
     if (why) return Promise.reject(new UsageError(`kv: ${why}`));
-    const id = `${this.init.id.slice(0, 8)}-${this.session}-${this.seq++}`;
-    const data = new TextEncoder().encode(JSON.stringify({id, cmd}));
+    const seq = this.seq++;
+    const session = `${this.init.id.slice(0, 8)}-${this.session}`;
+    const id = `${session}-${seq}`;
+    const data = new TextEncoder().encode(JSON.stringify({id, session, seq, cmd}));
     return new Promise((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? this.init.proposalTimeoutMs;
       const timer = setTimeout(() => {
         this.waiters.delete(id);
         reject(new TimeoutError(`write not applied within ${timeoutMs}ms (no quorum?); it may still apply`));
       }, timeoutMs);
-      this.waiters.set(id, {resolve, reject, timer});
+      this.waiters.set(id, {resolve, reject, timer, data});
       try {
         this.raw.propose(data);
       } catch (err) {
