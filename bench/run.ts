@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
+import {runRaft} from './raft.js';
 import {runTransport} from './transport.js';
 
 export interface BenchOptions {
@@ -23,6 +24,7 @@ export interface BenchOutput {
 
 const BENCHMARKS: Record<string, (opts: BenchOptions) => Promise<BenchOutput>> = {
   transport: runTransport,
+  raft: runRaft,
 };
 const FLAGS = new Set(['--quick', '--profile']);
 

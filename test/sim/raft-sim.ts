@@ -99,7 +99,6 @@ export class RaftSim {
   private readonly partition: number;
   private faults = true;
   private readonly ids: NodeId[];
-  private readonly voters: Set<NodeId>;
 
   constructor(private readonly o: SimOptions) {
     this.rng = new Rng(o.seed);
@@ -109,7 +108,6 @@ export class RaftSim {
     this.crash = o.crashRate ?? this.rng.next() * 0.01;
     this.partition = o.partitionRate ?? this.rng.next() * 0.015;
     this.ids = Array.from({length: o.nodes}, (_, i) => `n${i + 1}`);
-    this.voters = new Set(this.ids);
     for (const id of this.ids) {
       const node: SimNode = {id, disk: MemoryStorage.bootstrap(this.ids), kv: new Map(), seen: new Map(), applied: 0, pendingReads: new Map(), crashedUntil: 0};
       this.nodes.set(id, node);
@@ -172,9 +170,12 @@ export class RaftSim {
 
   /** Liveness: one leader, every node up and applied to the same index with the same state, clients idle or done. */
   private convergedState(): boolean {
-    const live = [...this.nodes.values()].filter((n) => this.voters.has(n.id));
-    const leaders = live.filter((n) => n.raw?.status().softState.role === 'leader');
-    if (leaders.length !== 1) return false;
+    // Membership as the leader has applied it: a node removed while it was partitioned may never learn
+    // of its removal (it keeps a stale view, as in etcd) and is no longer part of the cluster.
+    const leaders = [...this.nodes.values()].filter((n) => n.raw?.status().softState.role === 'leader');
+    const voters = new Set(leaders.length === 1 ? leaders[0]!.raw!.status().conf.voters : []);
+    const live = [...this.nodes.values()].filter((n) => voters.has(n.id));
+    if (leaders.length !== 1 || !live.includes(leaders[0]!)) return false;
     const leaderCommit = leaders[0]!.raw!.status().hardState.commit;
     if (live.some((n) => n.applied !== leaderCommit)) return false;
     const state = JSON.stringify([...live[0]!.kv].sort());
@@ -330,9 +331,7 @@ export class RaftSim {
     if (e.type === 'conf') {
       const cc = decodeConfChange(e.data);
       if (cc) {
-        const conf = n.raw!.applyConfChange(cc);
-        this.voters.clear();
-        for (const v of conf.voters) this.voters.add(v);
+        n.raw!.applyConfChange(cc);
       }
       return;
     }
