@@ -1,4 +1,5 @@
 import {checkKvHistory, type KvInput, type KvOutput, type Operation} from '../../../src/core/consensus/check/index.js';
+import {mulberry32} from '../../sim/rng.js';
 
 // ---- helpers -----------------------------------------------------------------------------
 
@@ -17,17 +18,6 @@ const del = (k: string, call: number, ret: number): Operation =>
 const cas = (k: string, expected: string | null, value: string, swapped: boolean | undefined, call: number, ret: number): Operation =>
   op({op: 'cas', key: k, expected, value}, call, ret, swapped === undefined ? undefined : swapped ? {ok: true} : {ok: false});
 
-// mulberry32: tiny seeded PRNG so randomized histories are reproducible.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface GenOptions {
   keys: string[];

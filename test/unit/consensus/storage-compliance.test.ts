@@ -3,8 +3,10 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {MemoryStorage} from '../../../src/core/consensus/raft/memory-storage.js';
 import {CompactedError, UnavailableError} from '../../../src/core/consensus/raft/types.js';
-import type {ConfState, Entry, Snapshot, WritableRaftStorage} from '../../../src/core/consensus/raft/types.js';
+import type {Entry, Snapshot, WritableRaftStorage} from '../../../src/core/consensus/raft/types.js';
 import {FileStorage} from '../../../src/core/consensus/raft/wal/index.js';
+import {mulberry32} from '../../sim/rng.js';
+import {conf, dump, range} from './storage-helpers.js';
 
 // ---- helpers -----------------------------------------------------------------------------
 
@@ -24,23 +26,7 @@ function ent(index: number, term: number, data: number[] | string = [index], typ
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : new Uint8Array(data);
   return {index, term, type, data: bytes};
 }
-const range = (lo: number, hi: number): number[] => Array.from({length: hi - lo}, (_, i) => lo + i);
-const conf = (...voters: string[]): ConfState => ({voters, learners: []});
 
-/** Everything observable through the interface, with byte arrays as plain arrays. */
-function dump(s: WritableRaftStorage): unknown {
-  const first = s.firstIndex();
-  const last = s.lastIndex();
-  const snap = s.snapshot();
-  return {
-    init: s.initialState(),
-    first,
-    last,
-    snap: {meta: snap.meta, data: Array.from(snap.data)},
-    entries: last >= first ? s.entries(first, last + 1, Infinity).map((e) => ({...e, data: Array.from(e.data)})) : [],
-    terms: range(first - 1, last + 1).map((i) => s.term(i)),
-  };
-}
 
 interface Factory {
   name: string;
@@ -272,16 +258,6 @@ describe.each(factories)('$name compliance', (f) => {
 
 // ---- FileStorage == MemoryStorage under random operations and restarts -------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Outcome = {ok: unknown} | {err: string};
 function outcome(fn: () => unknown): Outcome {

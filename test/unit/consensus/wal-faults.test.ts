@@ -2,10 +2,11 @@ import {cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, stat
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {MemoryStorage} from '../../../src/core/consensus/raft/memory-storage.js';
-import type {ConfState, Entry, Snapshot, WritableRaftStorage} from '../../../src/core/consensus/raft/types.js';
+import type {Entry, Snapshot, WritableRaftStorage} from '../../../src/core/consensus/raft/types.js';
 import {crc32, crc32Table} from '../../../src/core/consensus/raft/wal/crc32.js';
 import {FileStorage, SimulatedCrashError, WalCorruptError, WalExistsError} from '../../../src/core/consensus/raft/wal/index.js';
 import type {CrashPoint} from '../../../src/core/consensus/raft/wal/index.js';
+import {conf, dump, range} from './storage-helpers.js';
 
 // ---- helpers -----------------------------------------------------------------------------
 
@@ -26,22 +27,7 @@ afterEach(() => {
 });
 
 const ent = (index: number, term: number, len = 3): Entry => ({index, term, type: 'normal', data: new Uint8Array(len).fill(index)});
-const range = (lo: number, hi: number): number[] => Array.from({length: hi - lo}, (_, i) => lo + i);
-const conf = (...voters: string[]): ConfState => ({voters, learners: []});
 
-function dump(s: WritableRaftStorage): unknown {
-  const first = s.firstIndex();
-  const last = s.lastIndex();
-  const snap = s.snapshot();
-  return {
-    init: s.initialState(),
-    first,
-    last,
-    snap: {meta: snap.meta, data: Array.from(snap.data)},
-    entries: last >= first ? s.entries(first, last + 1, Infinity).map((e) => ({...e, data: Array.from(e.data)})) : [],
-    terms: range(first - 1, last + 1).map((i) => s.term(i)),
-  };
-}
 
 const list = (dir: string, re: RegExp): string[] => readdirSync(dir).filter((n) => re.test(n)).sort();
 const segments = (dir: string): string[] => list(dir, /^wal-[0-9a-f]{16}\.log$/);
