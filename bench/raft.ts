@@ -16,6 +16,7 @@ import {ensureEtcd, Procs, sleep, startEtcd, startSwarm} from './raft-clusters.j
 import type {Cluster, NodeSample, PutClient} from './raft-clusters.js';
 import {round, sequential, throughput, VALUE_BYTES} from './raft-load.js';
 import type {LatencyStats, SequentialResult, ThroughputResult} from './raft-load.js';
+import {machineFacts} from './machine.js';
 
 type System = 'swarm' | 'etcd';
 const SWARM_TICK = '50ms';
@@ -426,17 +427,7 @@ export async function runRaft(opts: BenchOptions): Promise<BenchOutput> {
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
     options: opts,
-    machine: {
-      cpuModel: os.cpus()[0]?.model ?? 'unknown',
-      cpuCount: os.cpus().length,
-      node: process.version,
-      platform: process.platform,
-      arch: process.arch,
-      osRelease: os.release(),
-      totalMemMB: Math.round(os.totalmem() / 2 ** 20),
-      loadavg: os.loadavg(),
-      etcd: etcdInfo.version ?? null,
-    },
+    machine: machineFacts({etcd: etcdInfo.version ?? null}),
     method: {
       where: '127.0.0.1; both clusters run for the whole benchmark, only one is driven at a time',
       swarm: describe.swarm ?? null,

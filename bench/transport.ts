@@ -22,6 +22,7 @@ import type {ProfileSummary} from './cpuprofile.js';
 import type {Call, LatencyParams, LatencyResult, Mode, Role, ServerCounts, ThroughputParams, ThroughputResult} from './transport-peer.js';
 import {stageTimings} from './transport-stages.js';
 import type {StageTiming} from './transport-stages.js';
+import {machineFacts} from './machine.js';
 
 const PEER_SCRIPT = fileURLToPath(new URL('./transport-peer.js', import.meta.url));
 // Not imported from transport-peer.js: importing that module would run the child's main().
@@ -424,17 +425,7 @@ export async function runTransport(opts: BenchOptions): Promise<BenchOutput> {
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
     options: opts,
-    machine: {
-      cpuModel: os.cpus()[0]?.model ?? 'unknown',
-      cpuCount: os.cpus().length,
-      node: process.version,
-      platform: process.platform,
-      arch: process.arch,
-      osRelease: os.release(),
-      totalMemMB: Math.round(os.totalmem() / 2 ** 20),
-      loadavg: os.loadavg(),
-      libzmq: zmq.version,
-    },
+    machine: machineFacts({libzmq: zmq.version}),
     method: {
       transport: 'tcp://127.0.0.1, one forked process per endpoint (server and client), all modes driven by the same code',
       secureLink: 'Voyager modes: Noise_XXpsk3_25519_AESGCM_SHA256 link, AES-256-GCM data frames, msgpack envelopes, firewall admit',
