@@ -220,6 +220,10 @@ test('membership through Raft: fleet join a fourth node, transfer leadership to 
   expect((removed.json as {voters: string[]}).voters).toHaveLength(3);
   const st = (await cli(['consensus', 'status', '--json', '--data-dir', d.dataDir])).json as {voters: string[]; members: {id: string}[]};
   expect(st.voters).toHaveLength(3);
+  // A follower reports the members' replication state too (fetched from the leader).
+  const fromFollower = (await cli(['consensus', 'status', '--json', '--data-dir', m1])).json as {role: string; members: {id: string; lag: number}[]};
+  expect(fromFollower.role).toBe('follower');
+  expect(fromFollower.members.map((m) => m.id).sort()).toEqual([...st.voters].sort());
   // Unknown member: exit 3.
   expect((await cli(['fleet', 'join', 'nobody', '--data-dir', m1])).code).toBe(3);
 

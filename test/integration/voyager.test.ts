@@ -97,7 +97,9 @@ test('a peer that restarts (new process state, same address) is re-handshaken', 
   const peer = await client.v.waitForLink(first.v.listen, {timeoutMs: 5000});
   expect(await client.v.request(peer.id, 'test.echo', 'before')).toBe('before');
   await first.v.stop();
-  await serve({bind: {host: '127.0.0.1', port}}, undefined, serverIdentity);
+  // libzmq releases the listening socket on its I/O thread: rebinding in the same process may need a retry
+  // (a real restart is a new process and does not).
+  await waitFor('rebind', () => serve({bind: {host: '127.0.0.1', port}}, undefined, serverIdentity).catch(() => undefined), 5000, 50);
   // The old session is unknown to the new server: it answers RESET, the client handshakes again.
   const answer = await waitFor('answer after restart', async () => client.v.request(peer.id, 'test.echo', 'after', {timeoutMs: 300}).catch(() => undefined), 10_000, 100);
   expect(answer).toBe('after');

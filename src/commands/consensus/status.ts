@@ -6,7 +6,7 @@ import type {ConsensusStatus} from '../../core/consensus/raft/driver.js';
 
 export default class ConsensusStatusCommand extends SwarmCommand {
   static override summary = 'Show Raft state: term, leader, role, commit and applied index, members\' match and lag, last snapshot.';
-  static override description = 'Member replication details (match, lag) are known on the leader; ask the leader for them. Exit codes: 0 ok, 4 no node reachable, 7 timeout.';
+  static override description = 'Members\' replication state (match, lag) is tracked by the leader; a follower asks the leader for it. Exit codes: 0 ok, 4 no node reachable, 7 timeout.';
   static override examples = ['<%= config.bin %> consensus status', '<%= config.bin %> consensus status --json | jq .leader'];
   static override flags = {...attachFlags};
 

@@ -70,6 +70,7 @@ const RAFT_MSG = 'raft.msg';
 const RAFT_TRANSFER = 'raft.transfer';
 const RAFT_MEMBER = 'raft.member';
 const RAFT_PROPOSE = 'raft.propose';
+const RAFT_STATUS = 'raft.status';
 
 /**
  * The only async part of consensus (etcd-io/raft's node.go role): owns the clock (ticks), the transport
@@ -132,6 +133,7 @@ export class RaftDriver {
       if (typeof to !== 'string') throw new UsageError('transfer: missing target');
       return this.transferLeader(to);
     });
+    t.handle(RAFT_STATUS, () => this.status());
     t.handle(RAFT_MEMBER, (env) => {
       const cc = decodeConfChange(new TextEncoder().encode(JSON.stringify(env.body)));
       if (!cc) throw new UsageError('member change: malformed');
@@ -428,6 +430,22 @@ export class RaftDriver {
 
   leader(): NodeId {
     return this.raw.status().softState.leader;
+  }
+
+  /**
+   * Status for operators: on a follower, the members' replication state (only the leader tracks it)
+   * is fetched from the leader; if the leader does not answer, it is left empty.
+   */
+  async clusterStatus(timeoutMs = 2000): Promise<ConsensusStatus> {
+    const local = this.status();
+    if (local.role === 'leader' || !local.leader) return local;
+    try {
+      const remote = (await this.components.transport.request(local.leader, RAFT_STATUS, null, {timeoutMs})) as ConsensusStatus;
+      if (Array.isArray(remote?.members)) local.members = remote.members;
+    } catch {
+      // leader unreachable: report what this node knows
+    }
+    return local;
   }
 
   status(): ConsensusStatus {
