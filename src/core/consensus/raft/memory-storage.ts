@@ -1,5 +1,5 @@
 import {assert} from '../../errors.js';
-import {CompactedError, UnavailableError} from './types.js';
+import {EntryLog} from './entry-log.js';
 import type {ConfState, Entry, HardState, Snapshot, WritableRaftStorage} from './types.js';
 
 /**
@@ -10,7 +10,7 @@ import type {ConfState, Entry, HardState, Snapshot, WritableRaftStorage} from '.
 export class MemoryStorage implements WritableRaftStorage {
   private hardState: HardState = {term: 0, vote: '', commit: 0};
   private snap: Snapshot = {meta: {index: 0, term: 0, conf: {voters: [], learners: []}}, data: new Uint8Array()};
-  private ents: Entry[] = [{term: 0, index: 0, type: 'normal', data: new Uint8Array()}];
+  private readonly log = new EntryLog();
 
   /** A fresh storage whose initial membership is `voters` (bootstrap). */
   static bootstrap(voters: string[]): MemoryStorage {
@@ -24,33 +24,19 @@ export class MemoryStorage implements WritableRaftStorage {
   }
 
   entries(lo: number, hi: number, maxBytes: number): Entry[] {
-    const offset = this.ents[0]!.index;
-    if (lo <= offset) throw new CompactedError(`entries ${lo}: compacted (first ${offset + 1})`);
-    if (hi > this.lastIndex() + 1) throw new UnavailableError(`entries up to ${hi - 1}: last is ${this.lastIndex()}`);
-    const out: Entry[] = [];
-    let bytes = 0;
-    for (let i = lo; i < hi; i++) {
-      const e = this.ents[i - offset]!;
-      bytes += e.data.length;
-      if (out.length > 0 && bytes > maxBytes) break;
-      out.push(e);
-    }
-    return out;
+    return this.log.entries(lo, hi, maxBytes);
   }
 
   term(i: number): number {
-    const offset = this.ents[0]!.index;
-    if (i < offset) throw new CompactedError(`term ${i}: compacted`);
-    if (i > this.lastIndex()) throw new UnavailableError(`term ${i}: last is ${this.lastIndex()}`);
-    return this.ents[i - offset]!.term;
+    return this.log.term(i);
   }
 
   firstIndex(): number {
-    return this.ents[0]!.index + 1;
+    return this.log.firstIndex();
   }
 
   lastIndex(): number {
-    return this.ents[0]!.index + this.ents.length - 1;
+    return this.log.lastIndex();
   }
 
   snapshot(): Snapshot {
@@ -70,23 +56,14 @@ export class MemoryStorage implements WritableRaftStorage {
 
   /** Appends entries, replacing any existing suffix from the first new index (a conflict). */
   append(entries: Entry[]): void {
-    if (entries.length === 0) return;
-    const first = this.firstIndex();
-    const start = entries[0]!.index;
-    assert(start <= this.lastIndex() + 1, `append at ${start} leaves a gap after ${this.lastIndex()}`);
-    // Entries before our first index are already in the snapshot.
-    const fresh = start < first ? entries.slice(first - start) : entries;
-    if (fresh.length === 0) return;
-    const offset = this.ents[0]!.index;
-    this.ents.length = fresh[0]!.index - offset;
-    for (const e of fresh) this.ents.push(e);
+    this.log.append(this.log.fresh(entries));
   }
 
   /** Replaces everything with a snapshot received from the leader. */
   applySnapshot(snap: Snapshot): void {
     if (snap.meta.index <= this.snap.meta.index) return;
     this.snap = snap;
-    this.ents = [{term: snap.meta.term, index: snap.meta.index, type: 'normal', data: new Uint8Array()}];
+    this.log.reset(snap.meta);
   }
 
   /** Records a snapshot of the applied state at `index` (<= applied) and compacts the log up to it. */
@@ -100,11 +77,7 @@ export class MemoryStorage implements WritableRaftStorage {
 
   /** Drops entries up to and including `index` (keeping its term as the dummy). */
   compact(index: number): void {
-    const offset = this.ents[0]!.index;
-    if (index <= offset) return;
-    assert(index <= this.lastIndex(), `compact ${index} beyond last ${this.lastIndex()}`);
-    const dummy = this.ents[index - offset]!;
-    this.ents = [{term: dummy.term, index: dummy.index, type: 'normal', data: new Uint8Array()}, ...this.ents.slice(index - offset + 1)];
+    this.log.compact(index);
   }
 }
 

@@ -2,7 +2,7 @@ import {closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, 
 import {dirname, join} from 'node:path';
 import {assert} from '../../../errors.js';
 import {cloneConf} from '../memory-storage.js';
-import {CompactedError, UnavailableError} from '../types.js';
+import {dummyEntry, EntryLog} from '../entry-log.js';
 import type {ConfState, Entry, HardState, Snapshot, WritableRaftStorage} from '../types.js';
 import {SimulatedCrashError, WalCorruptError, WalExistsError} from './errors.js';
 import {errCode, fsyncDir, writeAll, writeFileAtomic} from './fs-util.js';
@@ -43,7 +43,6 @@ export interface FileStorageStats {
 const DEFAULT_SEGMENT_BYTES = 64 << 20;
 const SEG_RE = /^wal-([0-9a-f]{16})\.log$/;
 const segName = (seq: number): string => `wal-${seq.toString(16).padStart(16, '0')}.log`;
-const dummyEntry = (r: LogRef): Entry => ({term: r.term, index: r.index, type: 'normal', data: new Uint8Array()});
 
 /**
  * WritableRaftStorage on disk, behaving exactly like MemoryStorage (the shared compliance suite
@@ -63,8 +62,8 @@ const dummyEntry = (r: LogRef): Entry => ({term: r.term, index: r.index, type: '
 export class FileStorage implements WritableRaftStorage {
   private hardState: HardState;
   private snap: Snapshot;
-  /** As in MemoryStorage: ents[0] is a dummy at the compaction point holding its term. */
-  private ents: Entry[];
+  /** The in-memory log, as in MemoryStorage; the WAL only makes it durable. */
+  private readonly log: EntryLog;
   private fd: number | undefined;
   private failed: Error | undefined;
   private walSyncs = 0;
@@ -78,7 +77,7 @@ export class FileStorage implements WritableRaftStorage {
   ) {
     this.hardState = state.hardState;
     this.snap = state.snap;
-    this.ents = state.ents;
+    this.log = new EntryLog(state.ents);
     this.fd = openSync(join(dir, segName(seq)), 'r+');
   }
 
@@ -122,33 +121,19 @@ export class FileStorage implements WritableRaftStorage {
   }
 
   entries(lo: number, hi: number, maxBytes: number): Entry[] {
-    const offset = this.ents[0]!.index;
-    if (lo <= offset) throw new CompactedError(`entries ${lo}: compacted (first ${offset + 1})`);
-    if (hi > this.lastIndex() + 1) throw new UnavailableError(`entries up to ${hi - 1}: last is ${this.lastIndex()}`);
-    const out: Entry[] = [];
-    let bytes = 0;
-    for (let i = lo; i < hi; i++) {
-      const e = this.ents[i - offset]!;
-      bytes += e.data.length;
-      if (out.length > 0 && bytes > maxBytes) break;
-      out.push(e);
-    }
-    return out;
+    return this.log.entries(lo, hi, maxBytes);
   }
 
   term(i: number): number {
-    const offset = this.ents[0]!.index;
-    if (i < offset) throw new CompactedError(`term ${i}: compacted`);
-    if (i > this.lastIndex()) throw new UnavailableError(`term ${i}: last is ${this.lastIndex()}`);
-    return this.ents[i - offset]!.term;
+    return this.log.term(i);
   }
 
   firstIndex(): number {
-    return this.ents[0]!.index + 1;
+    return this.log.firstIndex();
   }
 
   lastIndex(): number {
-    return this.ents[0]!.index + this.ents.length - 1;
+    return this.log.lastIndex();
   }
 
   snapshot(): Snapshot {
@@ -164,7 +149,7 @@ export class FileStorage implements WritableRaftStorage {
   }
 
   save(hs: HardState | undefined, entries: Entry[]): void {
-    const fresh = this.freshEntries(entries);
+    const fresh = this.log.fresh(entries);
     const records = fresh.map((e) => encodeRecord(RecordType.Entry, encodeEntry(e)));
     if (hs) records.push(encodeRecord(RecordType.HardState, encodeHardState(hs)));
     if (records.length === 0) return;
@@ -173,36 +158,17 @@ export class FileStorage implements WritableRaftStorage {
     // change rides along with the next fsync (a lost commit index is learned again from the leader).
     const mustSync = fresh.length > 0 || (hs !== undefined && (hs.term !== this.hardState.term || hs.vote !== this.hardState.vote));
     this.writeRecords(records, mustSync);
-    if (fresh.length > 0) {
-      const offset = this.ents[0]!.index;
-      this.ents.length = fresh[0]!.index - offset;
-      for (const e of fresh) this.ents.push(e);
-    }
+    this.log.append(fresh);
     if (hs) this.hardState = {...hs};
   }
 
-  /** The entries not already covered by the snapshot; asserts there is no gap. */
-  private freshEntries(entries: Entry[]): Entry[] {
-    if (entries.length === 0) return [];
-    const first = this.firstIndex();
-    const start = entries[0]!.index;
-    assert(start <= this.lastIndex() + 1, `append at ${start} leaves a gap after ${this.lastIndex()}`);
-    return start < first ? entries.slice(first - start) : entries;
-  }
-
   append(entries: Entry[]): void {
-    if (entries.length === 0) return;
-    const first = this.firstIndex();
-    const start = entries[0]!.index;
-    assert(start <= this.lastIndex() + 1, `append at ${start} leaves a gap after ${this.lastIndex()}`);
-    const fresh = start < first ? entries.slice(first - start) : entries;
+    const fresh = this.log.fresh(entries);
     if (fresh.length === 0) return;
     this.writable();
     // One write and one fsync for the whole batch; replay truncates at each entry's index.
     this.writeRecords(fresh.map((e) => encodeRecord(RecordType.Entry, encodeEntry(e))));
-    const offset = this.ents[0]!.index;
-    this.ents.length = fresh[0]!.index - offset;
-    for (const e of fresh) this.ents.push(e);
+    this.log.append(fresh);
   }
 
   applySnapshot(snap: Snapshot): void {
@@ -213,7 +179,7 @@ export class FileStorage implements WritableRaftStorage {
     this.crashPoint('after-snapshot-file');
     this.writeRecords([encodeRecord(RecordType.SnapApply, encodeRef(snap.meta))]);
     this.snap = snap;
-    this.ents = [dummyEntry(snap.meta)];
+    this.log.reset(snap.meta);
     this.crashPoint('after-marker');
     this.rotate();
   }
@@ -235,11 +201,10 @@ export class FileStorage implements WritableRaftStorage {
   }
 
   compact(index: number): void {
-    const offset = this.ents[0]!.index;
-    if (index <= offset) return;
+    if (index < this.log.firstIndex()) return;
     assert(index <= this.lastIndex(), `compact ${index} beyond last ${this.lastIndex()}`);
     this.writable();
-    this.writeRecords([encodeRecord(RecordType.Compact, encodeRef({index, term: this.ents[index - offset]!.term}))]);
+    this.writeRecords([encodeRecord(RecordType.Compact, encodeRef({index, term: this.log.term(index)}))]);
     this.compactMemory(index);
     // Rewriting the live log is only worth it once the segment is big and mostly dead.
     const limit = this.opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
@@ -249,15 +214,13 @@ export class FileStorage implements WritableRaftStorage {
   // ---- internals --------------------------------------------------------------------------------
 
   private compactMemory(index: number): void {
-    const offset = this.ents[0]!.index;
-    if (index <= offset) return;
-    const d = this.ents[index - offset]!;
-    this.ents = [dummyEntry(d), ...this.ents.slice(index - offset + 1)];
+    this.log.compact(index);
   }
 
   private liveBytes(): number {
+    const ents = this.log.all();
     let n = 64;
-    for (let i = 1; i < this.ents.length; i++) n += this.ents[i]!.data.length + 32;
+    for (let i = 1; i < ents.length; i++) n += ents[i]!.data.length + 32;
     return n;
   }
 
@@ -304,8 +267,9 @@ export class FileStorage implements WritableRaftStorage {
   private rotate(whenDurable?: () => void): void {
     const seq = this.seq + 1;
     const path = join(this.dir, segName(seq));
-    const meta = {snap: refOf(this.snap), dummy: refOf(this.ents[0]!), hardState: this.hardState};
-    const size = this.io(() => writeSegment(path, meta, this.ents, () => this.crashPoint('after-segment-tmp')));
+    const ents = this.log.all();
+    const meta = {snap: refOf(this.snap), dummy: refOf(ents[0]!), hardState: this.hardState};
+    const size = this.io(() => writeSegment(path, meta, ents, () => this.crashPoint('after-segment-tmp')));
     this.crashPoint('after-segment-rename');
     this.io(() => {
       const fd = openSync(path, 'r+');
@@ -489,7 +453,7 @@ function refOf(x: {index: number; term: number} | Snapshot): LogRef {
 }
 
 /** Writes a whole segment atomically; returns its size. Records go out in ~1 MiB batches. */
-function writeSegment(path: string, meta: {snap: LogRef; dummy: LogRef; hardState: HardState}, ents: Entry[], beforeRename?: () => void): number {
+function writeSegment(path: string, meta: {snap: LogRef; dummy: LogRef; hardState: HardState}, ents: readonly Entry[], beforeRename?: () => void): number {
   let size = 0;
   function* chunks(): Generator<Buffer> {
     let batch: Buffer[] = [encodeRecord(RecordType.Meta, encodeMeta(meta))];
