@@ -64,7 +64,7 @@ async function leaderOf(c: Cluster, among = c.names): Promise<string | undefined
     try {
       const cl = await client(node);
       try {
-        const st = await cl.call('consensus.status', null, {timeoutMs: 1000});
+        const st = await cl.call('consensus.status', {local: true}, {timeoutMs: 1000});
         if (st.role === 'leader') return name;
       } finally {
         await cl.close();
@@ -156,7 +156,7 @@ test(`3 nodes: kill -9 the leader under writes, ${TRIALS} times: a new leader wi
   for (const name of c.names) {
     const k = await client(c.nodes.get(name)!);
     const rs = await waitFor(`${name} caught up`, async () => {
-      const st = await k.call('consensus.status', null);
+      const st = await k.call('consensus.status', {local: true});
       const all = await k.call('kv.list', {namespace: 'load', prefix: '', serializable: true});
       return st.applied >= st.commit && all.length >= listed.length && all;
     }, 15_000, 100);

@@ -1,3 +1,5 @@
+import {Flags} from '@oclif/core';
+
 import {SwarmCommand} from '../../cli/base-command.js';
 import {withNode} from '../../cli/attach-flags-run.js';
 import {attachFlags} from '../../cli/flags.js';
@@ -8,11 +10,11 @@ export default class ConsensusStatusCommand extends SwarmCommand {
   static override summary = 'Show Raft state: term, leader, role, commit and applied index, members\' match and lag, last snapshot.';
   static override description = 'Members\' replication state (match, lag) is tracked by the leader; a follower asks the leader for it. Exit codes: 0 ok, 4 no node reachable, 7 timeout.';
   static override examples = ['<%= config.bin %> consensus status', '<%= config.bin %> consensus status --json | jq .leader'];
-  static override flags = {...attachFlags};
+  static override flags = {...attachFlags, local: Flags.boolean({summary: "Only this node's view: don't ask the leader for the members' state."})};
 
   async run(): Promise<ConsensusStatus> {
     const {flags} = await this.parse(ConsensusStatusCommand);
-    const st = await withNode(flags, this.dataDir(flags), (c) => c.call('consensus.status', null));
+    const st = await withNode(flags, this.dataDir(flags), (c) => c.call('consensus.status', {local: flags.local}));
     if (!this.jsonEnabled()) {
       this.log(
         keyValues([

@@ -7,7 +7,7 @@ const SPECS: Record<ControlMethod, Spec> = {
   status: {},
   fleet: {},
   stop: {},
-  'consensus.status': {},
+  'consensus.status': {local: 'boolean?'},
   'consensus.transfer': {to: 'string?'},
   'fleet.join': {node: 'string', learner: 'boolean?'},
   'fleet.remove': {node: 'string'},
@@ -24,6 +24,8 @@ const SPECS: Record<ControlMethod, Spec> = {
 export function controlParams<M extends ControlMethod>(method: M, raw: unknown): ControlParams<M> {
   const spec = SPECS[method];
   if (Object.keys(spec).length === 0) return null as ControlParams<M>;
+  // A method whose parameters are all optional may be called without any.
+  if ((raw === null || raw === undefined) && Object.values(spec).every((t) => t.endsWith('?'))) return {} as ControlParams<M>;
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`${method}: parameters missing`);
   const o = raw as Record<string, unknown>;
   for (const k of Object.keys(o)) if (!(k in spec)) throw new UsageError(`${method}: unknown parameter ${k}`);

@@ -62,7 +62,7 @@ export interface ControlCalls {
   status: {params: null; result: NodeStatus};
   fleet: {params: null; result: FleetStatus};
   stop: {params: null; result: {stopping: true}};
-  'consensus.status': {params: null; result: ConsensusStatus};
+  'consensus.status': {params: {local?: boolean} | null; result: ConsensusStatus};
   'consensus.transfer': {params: {to?: string}; result: {leader: string}};
   'fleet.join': {params: {node: string; learner?: boolean}; result: MembershipResult};
   'fleet.remove': {params: {node: string}; result: MembershipResult};

@@ -399,7 +399,7 @@ export class SwarmNode {
         setImmediate(() => void this.stop());
         return {stopping: true};
       case 'consensus.status':
-        return this.raft.clusterStatus();
+        return params.local ? this.raft.status() : this.raft.clusterStatus();
       case 'consensus.transfer': {
         const to = params.to ? this.resolveMember(params.to as string) : this.bestTransferTarget();
         return this.raft.transferLeader(to);

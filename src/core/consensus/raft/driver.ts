@@ -436,7 +436,7 @@ export class RaftDriver {
    * Status for operators: on a follower, the members' replication state (only the leader tracks it)
    * is fetched from the leader; if the leader does not answer, it is left empty.
    */
-  async clusterStatus(timeoutMs = 2000): Promise<ConsensusStatus> {
+  async clusterStatus(timeoutMs = 500): Promise<ConsensusStatus> {
     const local = this.status();
     if (local.role === 'leader' || !local.leader) return local;
     try {
