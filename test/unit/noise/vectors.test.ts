@@ -1,5 +1,5 @@
 import {HandshakeState, keyPairFromPrivate, type CipherState} from '../../../src/core/security/noise/index.js';
-import {loadVectors, type NoiseVector} from './vectors.js';
+import {loadVectors, type NoiseVector} from './vectors-fixture.js';
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 const opt = <T>(v: string | undefined, f: (b: Buffer) => T): T | undefined => (v === undefined ? undefined : f(hex(v)));

@@ -1,7 +1,7 @@
 import {readFileSync, readdirSync, writeFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {runScript} from './script.js';
+import {runScript} from './script-util.js';
 
 // Data-driven interaction scripts (testdata/*.txt). SWARM_REWRITE=1 rewrites the expected outputs
 // with the actual ones; review the diff before keeping it.
