@@ -1,5 +1,5 @@
 import {assert} from '../../errors.js';
-import {EntryLog} from './entry-log.js';
+import {cloneConf, LogStorage} from './log-storage.js';
 import type {ConfState, Entry, HardState, Snapshot, WritableRaftStorage} from './types.js';
 
 /**
@@ -7,40 +7,16 @@ import type {ConfState, Entry, HardState, Snapshot, WritableRaftStorage} from '.
  * and the reference the file storage is checked against. `ents[0]` is a dummy entry at the snapshot
  * index holding the snapshot's term, so term(firstIndex-1) is always answerable.
  */
-export class MemoryStorage implements WritableRaftStorage {
-  private hardState: HardState = {term: 0, vote: '', commit: 0};
-  private snap: Snapshot = {meta: {index: 0, term: 0, conf: {voters: [], learners: []}}, data: new Uint8Array()};
-  private readonly log = new EntryLog();
+export class MemoryStorage extends LogStorage implements WritableRaftStorage {
+  constructor() {
+    super({hardState: {term: 0, vote: '', commit: 0}, snap: {meta: {index: 0, term: 0, conf: {voters: [], learners: []}}, data: new Uint8Array()}});
+  }
 
   /** A fresh storage whose initial membership is `voters` (bootstrap). */
   static bootstrap(voters: string[]): MemoryStorage {
     const s = new MemoryStorage();
     s.snap = {meta: {index: 0, term: 0, conf: {voters: [...voters], learners: []}}, data: new Uint8Array()};
     return s;
-  }
-
-  initialState(): {hardState: HardState; confState: ConfState} {
-    return {hardState: {...this.hardState}, confState: cloneConf(this.snap.meta.conf)};
-  }
-
-  entries(lo: number, hi: number, maxBytes: number): Entry[] {
-    return this.log.entries(lo, hi, maxBytes);
-  }
-
-  term(i: number): number {
-    return this.log.term(i);
-  }
-
-  firstIndex(): number {
-    return this.log.firstIndex();
-  }
-
-  lastIndex(): number {
-    return this.log.lastIndex();
-  }
-
-  snapshot(): Snapshot {
-    return this.snap;
   }
 
   // ---- mutators: what the driver does with a Ready ------------------------------------------------
@@ -79,8 +55,4 @@ export class MemoryStorage implements WritableRaftStorage {
   compact(index: number): void {
     this.log.compact(index);
   }
-}
-
-export function cloneConf(c: ConfState): ConfState {
-  return {voters: [...c.voters], learners: [...c.learners]};
 }

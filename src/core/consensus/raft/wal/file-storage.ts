@@ -1,8 +1,8 @@
 import {closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync} from 'node:fs';
 import {dirname, join} from 'node:path';
 import {assert} from '../../../errors.js';
-import {cloneConf} from '../memory-storage.js';
-import {dummyEntry, EntryLog} from '../entry-log.js';
+import {cloneConf, LogStorage} from '../log-storage.js';
+import {dummyEntry} from '../entry-log.js';
 import type {ConfState, Entry, HardState, Snapshot, WritableRaftStorage} from '../types.js';
 import {SimulatedCrashError, WalCorruptError, WalExistsError} from './errors.js';
 import {errCode, fsyncDir, writeAll, writeFileAtomic} from './fs-util.js';
@@ -59,11 +59,7 @@ const segName = (seq: number): string => `wal-${seq.toString(16).padStart(16, '0
  * segments are deleted only once it is durable. Recovery replays all segments in order, cuts a torn
  * tail off the last one, and refuses (WalCorruptError) anything a crash cannot explain.
  */
-export class FileStorage implements WritableRaftStorage {
-  private hardState: HardState;
-  private snap: Snapshot;
-  /** The in-memory log, as in MemoryStorage; the WAL only makes it durable. */
-  private readonly log: EntryLog;
+export class FileStorage extends LogStorage implements WritableRaftStorage {
   private fd: number | undefined;
   private failed: Error | undefined;
   private walSyncs = 0;
@@ -75,9 +71,8 @@ export class FileStorage implements WritableRaftStorage {
     state: {hardState: HardState; snap: Snapshot; ents: Entry[]},
     private readonly opts: FileStorageOptions,
   ) {
-    this.hardState = state.hardState;
-    this.snap = state.snap;
-    this.log = new EntryLog(state.ents);
+    // The in-memory state, as in MemoryStorage; the WAL only makes it durable.
+    super(state);
     this.fd = openSync(join(dir, segName(seq)), 'r+');
   }
 
@@ -112,32 +107,6 @@ export class FileStorage implements WritableRaftStorage {
 
   stats(): FileStorageStats {
     return {segment: join(this.dir, segName(this.seq)), segmentBytes: this.size, walSyncs: this.walSyncs};
-  }
-
-  // ---- reads: identical to MemoryStorage ------------------------------------------------------
-
-  initialState(): {hardState: HardState; confState: ConfState} {
-    return {hardState: {...this.hardState}, confState: cloneConf(this.snap.meta.conf)};
-  }
-
-  entries(lo: number, hi: number, maxBytes: number): Entry[] {
-    return this.log.entries(lo, hi, maxBytes);
-  }
-
-  term(i: number): number {
-    return this.log.term(i);
-  }
-
-  firstIndex(): number {
-    return this.log.firstIndex();
-  }
-
-  lastIndex(): number {
-    return this.log.lastIndex();
-  }
-
-  snapshot(): Snapshot {
-    return this.snap;
   }
 
   // ---- mutators: validate like MemoryStorage, write + fsync, then change memory ---------------
