@@ -25,6 +25,8 @@ import type {Availability, Sandbox, SandboxResult, SandboxSpec, SandboxStatus} f
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const SANDBOX_ID = '65534';
+/** Every namespace unshared (network included), mapped to nobody, gone with its parent: the probe and the run use the same. */
+const ISOLATION = ['--unshare-all', '--unshare-user', '--uid', SANDBOX_ID, '--gid', SANDBOX_ID, '--die-with-parent'];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface ProcessRunnerOptions {
@@ -88,13 +90,7 @@ export class ProcessRunner implements Sandbox {
         });
       });
     const bw = await probe(this.bwrap, [
-      '--unshare-all',
-      '--unshare-user',
-      '--uid',
-      SANDBOX_ID,
-      '--gid',
-      SANDBOX_ID,
-      '--die-with-parent',
+      ...ISOLATION,
       '--ro-bind',
       '/',
       '/',
@@ -140,13 +136,7 @@ export class ProcessRunner implements Sandbox {
     const env: Record<string, string> = {PATH: DEFAULT_PATH, ...spec.env};
     const bwrapArgs = [
       this.bwrap,
-      '--unshare-all',
-      '--unshare-user',
-      '--uid',
-      SANDBOX_ID,
-      '--gid',
-      SANDBOX_ID,
-      '--die-with-parent',
+      ...ISOLATION,
       '--new-session',
       '--ro-bind',
       '/',
