@@ -17,6 +17,7 @@ import {Etcd3} from 'etcd3';
 import {attachSocket} from '../src/core/client/attach.js';
 import type {NodeClient} from '../src/core/client/attach.js';
 import type {ProbeStats} from './raft-probe.js';
+import {waitFor} from '../test/helpers/cluster.js';
 
 /** dist/bench/raft-clusters.js -> <project>/bin/run.js */
 export const SWARM_BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
@@ -35,20 +36,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(everyMs);
-  }
-}
 
 // ---- processes --------------------------------------------------------------------------------------
 

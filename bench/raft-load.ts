@@ -7,17 +7,10 @@
 import {performance} from 'node:perf_hooks';
 
 import type {PutClient} from './raft-clusters.js';
+import {quantile} from './report.js';
 
 export const VALUE_BYTES = 256;
 const KEYS_PER_CLIENT = 100;
-
-export function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
 
 export const round = (x: number, digits = 3): number => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : NaN);
 

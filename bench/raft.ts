@@ -17,6 +17,7 @@ import type {Cluster, NodeSample, PutClient} from './raft-clusters.js';
 import {round, sequential, throughput, VALUE_BYTES} from './raft-load.js';
 import type {LatencyStats, SequentialResult, ThroughputResult} from './raft-load.js';
 import {machineFacts} from './machine.js';
+import {fmtInt, table} from './report.js';
 
 type System = 'swarm' | 'etcd';
 const SWARM_TICK = '50ms';
@@ -117,13 +118,6 @@ async function measured<T extends {puts?: number; totalPuts?: number; samplesMs?
 
 // ---- output helpers ------------------------------------------------------------------------------------
 
-function table(header: string[], rows: string[][], rightAlignFrom = 1): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i >= rightAlignFrom ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-const fmtInt = (n: number | undefined): string => (n !== undefined && Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
 const fmtMs = (n: number | undefined): string => (n !== undefined && Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n.toFixed(1)) : '-');
 const fmtX = (n: number | undefined, digits = 2): string => (n !== undefined && Number.isFinite(n) ? n.toFixed(digits) : '-');
 const ratio = (a: number | undefined, b: number | undefined): number => (a !== undefined && b !== undefined && b > 0 ? a / b : NaN);
@@ -309,7 +303,7 @@ export async function runRaft(opts: BenchOptions): Promise<BenchOutput> {
     [`throughput, ${p.concurrency} clients (puts/s)`, fmtInt(sw.throughputN), fmtInt(et?.throughputN), fmtX(ratios.throughputN)],
     [`${p.concurrency} clients: put p50 / p99 (ms)`, `${fmtMs(sw.latencyN.p50)} / ${fmtMs(sw.latencyN.p99)}`, et ? `${fmtMs(et.latencyN.p50)} / ${fmtMs(et.latencyN.p99)}` : '-', fmtX(ratios.latencyNP50)],
   ];
-  lines.push(table(['', 'swarm', 'etcd', 'swarm/etcd'], rows));
+  lines.push(table(['', 'swarm', 'etcd', 'swarm/etcd'], rows, 1));
   lines.push('(latency rows: ratio > 1 = swarm slower; throughput rows: ratio < 1 = swarm slower; last row: ratio of p50)');
 
   // Where the time goes: per put, over each whole phase (warm-up included), from each node's counters.

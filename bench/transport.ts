@@ -23,6 +23,7 @@ import type {Call, LatencyParams, LatencyResult, Mode, Role, ServerCounts, Throu
 import {stageTimings} from './transport-stages.js';
 import type {StageTiming} from './transport-stages.js';
 import {machineFacts} from './machine.js';
+import {fmtInt, quantile, table} from './report.js';
 
 const PEER_SCRIPT = fileURLToPath(new URL('./transport-peer.js', import.meta.url));
 // Not imported from transport-peer.js: importing that module would run the child's main().
@@ -188,14 +189,6 @@ interface LatencyStats {
   samplesUs: number[];
 }
 
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-
 function median(xs: number[]): number {
   return quantile([...xs].sort((a, b) => a - b), 0.5);
 }
@@ -251,14 +244,6 @@ async function latencyRun(pair: Pair, sp: SizePlan, timeLimitMs: number): Promis
 
 // ---- output ---------------------------------------------------------------------------------------
 
-function table(header: string[], rows: string[][], rightAlignFrom = 2): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i >= rightAlignFrom ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
-const fmtInt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
 const fmtRatio = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
 const fmtLat = (s: LatencyStats): string => `${Math.round(s.p50)}/${Math.round(s.p99)}`;
 
@@ -367,9 +352,9 @@ export async function runTransport(opts: BenchOptions): Promise<BenchOutput> {
   lines.push('modes: raw = zeromq, no crypto; swarm = Voyager, same-tick envelopes coalesced into one AEAD frame (default); swarm-1 = Voyager, coalesce off: one AEAD frame per message');
   lines.push(`ratio = mode/raw; throughput = median of ${p.reps} runs, order rotated each run`);
   lines.push('');
-  lines.push(table(tpHeader, tpRows));
+  lines.push(table(tpHeader, tpRows, 2));
   lines.push('');
-  lines.push(table(latHeader, latRows));
+  lines.push(table(latHeader, latRows, 2));
   lines.push('(req/resp: one request in flight, rt/s = round trips per second; nothing to coalesce, so swarm ~ swarm-1)');
   lines.push('');
   lines.push(`target: ${TARGET_TEXT}: as shipped (swarm, coalescing) ${fmtVerdict('swarm')}; worst case, one AEAD per message (swarm-1) ${fmtVerdict('swarm-1')}`);
@@ -399,7 +384,7 @@ export async function runTransport(opts: BenchOptions): Promise<BenchOutput> {
       row[i] = (1e6 / t[m].msgsPerSec - 1e6 / t.raw.msgsPerSec).toFixed(i === 2 ? 2 : 1);
       stageRows.push(row);
     }
-    lines.push(table(['side', 'stage', '1 KiB', '64 KiB'], stageRows));
+    lines.push(table(['side', 'stage', '1 KiB', '64 KiB'], stageRows, 2));
     lines.push(`(last rows: measured ${TARGET_MODE}-minus-raw cost per message; compare with the sums above)`);
   }
   let profiles: ProfileSummary[] | undefined;
