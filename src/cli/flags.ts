@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core';
 
-import {UsageError} from '../core/errors.js';
+import {ExitCode, UsageError} from '../core/errors.js';
 
 /** Flags shared by commands that attach to a node. */
 export const attachFlags = {
@@ -33,3 +33,28 @@ export function parseLabels(items: string[] | undefined): Record<string, string>
 export const kvFlags = {
   namespace: Flags.string({char: 'n', summary: 'Key namespace.', default: 'default', env: 'SWARM_NAMESPACE'}),
 };
+
+/** Parses repeated `NAME=value` environment flags; the error names the variable, never its value. */
+export function parseEnvFlags(items: string[] | undefined, flag = '--env'): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const kv of items ?? []) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(kv);
+    if (!m) throw new UsageError(`${flag} ${kv.split('=')[0]}: expected NAME=value`);
+    env[m[1]!] = m[2]!;
+  }
+  return env;
+}
+
+/** The exit code of a sandboxed command: its own when it ran to its end, else why the sandbox stopped it. */
+export function sandboxExitCode(status: string | null, exitCode: number | null): number {
+  switch (status) {
+    case null:
+      return exitCode ?? ExitCode.Internal;
+    case 'timeout':
+      return ExitCode.Timeout;
+    case 'error':
+      return ExitCode.Internal;
+    default:
+      return ExitCode.Refused;
+  }
+}

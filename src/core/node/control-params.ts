@@ -1,7 +1,7 @@
 import {UsageError} from '../errors.js';
 import type {ControlMethod, ControlParams} from './control-types.js';
 
-type Spec = Record<string, 'string' | 'string?' | 'number?' | 'boolean?'>;
+type Spec = Record<string, 'string' | 'string?' | 'number?' | 'boolean?' | 'object' | 'strings?'>;
 
 const SPECS: Record<ControlMethod, Spec> = {
   status: {},
@@ -15,6 +15,12 @@ const SPECS: Record<ControlMethod, Spec> = {
   'kv.put': {namespace: 'string', key: 'string', value: 'string', ifVersion: 'number?'},
   'kv.del': {namespace: 'string', key: 'string', ifVersion: 'number?'},
   'kv.list': {namespace: 'string', prefix: 'string', serializable: 'boolean?'},
+  'task.submit': {spec: 'object'},
+  'task.list': {},
+  'task.get': {id: 'string'},
+  'task.cancel': {id: 'string'},
+  'task.teleport': {id: 'string', to: 'string?', require: 'strings?'},
+  'task.logs': {id: 'string', attempt: 'number?', stream: 'string?', offset: 'number?'},
 };
 
 /**
@@ -37,6 +43,14 @@ export function controlParams<M extends ControlMethod>(method: M, raw: unknown):
       continue;
     }
     const base = t.replace('?', '');
+    if (base === 'strings') {
+      if (!Array.isArray(v) || v.length > 64 || v.some((x) => typeof x !== 'string' || x.length > 1024)) throw new UsageError(`${method}: ${k} must be a list of strings`);
+      continue;
+    }
+    if (base === 'object') {
+      if (typeof v !== 'object' || Array.isArray(v)) throw new UsageError(`${method}: ${k} must be an object`);
+      continue;
+    }
     if (typeof v !== base) throw new UsageError(`${method}: ${k} must be a ${base}`);
     if (base === 'string' && (v as string).length > 1024 * 1024) throw new UsageError(`${method}: ${k} too long`);
   }

@@ -4,6 +4,9 @@ import type {TransportStats} from '../transport/voyager.js';
 import type {ConsensusStatus} from '../consensus/raft/driver.js';
 import type {KvRecord, KvResult} from '../consensus/kv/kv-store.js';
 import type {FailureDetectorConfig, MemberState} from './membership.js';
+import type {Task} from '../fleet/task.js';
+import type {TaskLogs, TeleportResult} from '../fleet/fleet-service.js';
+import type {ExecutorStats} from '../fleet/task-executor.js';
 
 /**
  * The control API a running node answers, over its Unix socket or an authenticated remote link.
@@ -28,6 +31,8 @@ export interface NodeStatus {
   capacity: Capacity;
   firewall: {admitted: number; dropped: number; drops: DropCounters};
   transport: TransportStats;
+  /** This node's task executor; null until Raft starts. */
+  tasks: (ExecutorStats & {running: number}) | null;
 }
 
 export interface FleetMember {
@@ -70,12 +75,20 @@ export interface ControlCalls {
   'kv.put': {params: {namespace: string; key: string; value: string; ifVersion?: number}; result: KvResult};
   'kv.del': {params: {namespace: string; key: string; ifVersion?: number}; result: KvResult};
   'kv.list': {params: {namespace: string; prefix: string; serializable?: boolean}; result: KvRecord[]};
+  /** spec: a TaskSpec, checked by the fleet (validateTaskSpec). */
+  'task.submit': {params: {spec: Record<string, unknown>}; result: Task};
+  'task.list': {params: null; result: Task[]};
+  'task.get': {params: {id: string}; result: Task};
+  'task.cancel': {params: {id: string}; result: Task};
+  'task.teleport': {params: {id: string; to?: string; require?: string[]}; result: TeleportResult};
+  'task.logs': {params: {id: string; attempt?: number; stream?: string; offset?: number}; result: TaskLogs};
 }
 export type ControlMethod = keyof ControlCalls;
 export type ControlParams<M extends ControlMethod> = ControlCalls[M]['params'];
 export type ControlResult<M extends ControlMethod> = ControlCalls[M]['result'];
 export const CONTROL_METHODS: readonly ControlMethod[] = [
   'status', 'fleet', 'stop', 'consensus.status', 'consensus.transfer', 'fleet.join', 'fleet.remove', 'kv.get', 'kv.put', 'kv.del', 'kv.list',
+  'task.submit', 'task.list', 'task.get', 'task.cancel', 'task.teleport', 'task.logs',
 ];
 /** Methods a remote operator (role client) may call over the transport; `stop` included, as with the socket. */
 export function isControlMethod(m: unknown): m is ControlMethod {

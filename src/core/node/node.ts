@@ -21,6 +21,8 @@ import type {RaftDriverInit} from '../consensus/raft/driver.js';
 import type {WritableRaftStorage} from '../consensus/raft/types.js';
 import {FileStorage} from '../consensus/raft/wal/index.js';
 import {NotFoundError} from '../errors.js';
+import {FleetService} from '../fleet/fleet-service.js';
+import type {Liveness} from '../fleet/placement-loop.js';
 import {controlParams} from './control-params.js';
 import {decodeRegistration, encodeRegistration, FLEET_NAMESPACE, registrationKey} from './fleet-registry.js';
 import {ControlServer} from './control-server.js';
@@ -51,6 +53,8 @@ export interface NodeOptions {
    */
   raftBootstrap: string[];
   raft?: Partial<Omit<RaftDriverInit, 'id'>>;
+  /** How often the leader places tasks and each executor re-reads its tasks (besides on every change). */
+  tasks?: Partial<{placementIntervalMs: number; executorIntervalMs: number}>;
 }
 
 /** Gossip bound: how many member addresses one heartbeat answer carries. */
@@ -99,6 +103,7 @@ export class SwarmNode {
   /** Opened in start(), after the control socket proved no other node owns this data dir. */
   raftStorage!: WritableRaftStorage;
   raft!: RaftDriver;
+  fleetService!: FleetService;
   private raftStarted = false;
   private registering = false;
   private nextRegisterMs = 0;
@@ -167,6 +172,7 @@ export class SwarmNode {
     }
     this.raftStarted = true;
     this.raft.start();
+    this.fleetService.start();
   }
 
   private readonly clock = (): number => (this.components.clock ?? Date.now)();
@@ -209,6 +215,25 @@ export class SwarmNode {
     fs.writeFileSync(dataFile(this.opts.dataDir, 'pid'), `${process.pid}\n`, {mode: 0o600});
     this.raftStorage = FileStorage.open(path.join(this.opts.dataDir, 'raft'));
     this.raft = new RaftDriver({transport: this.transport, storage: this.raftStorage, log: this.components.log}, {...DEFAULT_RAFT, ...this.opts.raft, id: this.identity.id});
+    this.fleetService = new FleetService(
+      {
+        kv: this.raft,
+        transport: this.transport,
+        log: this.components.log,
+        clock: this.clock,
+        self: this.identity.id,
+        dataDir: this.opts.dataDir,
+        isLeader: () => this.raft.isLeader(),
+        nodes: () => this.registeredNodes(),
+        liveness: (id) => this.liveness(id),
+        resolveNode: (ref) => this.resolveMember(ref),
+      },
+      {
+        placementIntervalMs: this.opts.tasks?.placementIntervalMs ?? 1000,
+        executorIntervalMs: this.opts.tasks?.executorIntervalMs ?? 1000,
+        unknownGraceMs: this.opts.failureDetector.deadAfterMs,
+      },
+    );
     try {
       await this.transport.start();
     } catch (err) {
@@ -243,6 +268,8 @@ export class SwarmNode {
   /** Closes everything start() may have opened; safe on a partial start. */
   private async release(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    // Local sandboxes stop with the node; after a restart their tasks count as lost and are retried.
+    if (this.raftStarted) await this.fleetService?.stop();
     this.raft?.stop();
     (this.raftStorage as FileStorage | undefined)?.close();
     await this.mdns?.stop().catch(() => {});
@@ -377,6 +404,22 @@ export class SwarmNode {
     }
   }
 
+  /** Registered nodes as the scheduler sees them. */
+  private registeredNodes(): {id: string; name: string; capacity: Capacity; labels: Record<string, string>}[] {
+    return this.raft.kv
+      .list(FLEET_NAMESPACE, 'nodes/')
+      .map((r) => decodeRegistration(r.value))
+      .filter((r) => r !== undefined)
+      .map((r) => ({id: r.id, name: r.name, capacity: r.capacity, labels: r.labels}));
+  }
+
+  private liveness(id: string): Liveness {
+    if (id === this.identity.id) return 'alive';
+    const m = this.membership.get(id);
+    if (!m) return 'unknown';
+    return m.state === 'left' ? 'dead' : m.state;
+  }
+
   private logChange(c: StateChange | undefined): void {
     if (c) this.components.log.info('member state', {peer: c.id, from: c.from, to: c.to});
   }
@@ -426,6 +469,21 @@ export class SwarmNode {
         return this.raft.propose({op: 'put', namespace: params.namespace as string, key: params.key as string, value: params.value as string, ...(params.ifVersion !== undefined ? {ifVersion: params.ifVersion as number} : {})});
       case 'kv.del':
         return this.raft.propose({op: 'del', namespace: params.namespace as string, key: params.key as string, ...(params.ifVersion !== undefined ? {ifVersion: params.ifVersion as number} : {})});
+      case 'task.submit':
+        return this.fleetService.submit(params.spec);
+      case 'task.list':
+        return this.fleetService.list();
+      case 'task.get':
+        return this.fleetService.get(params.id as string);
+      case 'task.cancel':
+        return this.fleetService.cancel(params.id as string);
+      case 'task.teleport':
+        return this.fleetService.teleport(params.id as string, params.to as string | undefined, (params.require as string[] | undefined) ?? []);
+      case 'task.logs': {
+        const stream = params.stream ?? 'stdout';
+        if (stream !== 'stdout' && stream !== 'stderr') throw new UsageError('task.logs: stream must be stdout or stderr');
+        return this.fleetService.logs(params.id as string, {stream, offset: (params.offset as number | undefined) ?? 0, ...(params.attempt !== undefined ? {attempt: params.attempt as number} : {})});
+      }
       default:
         throw new UsageError(`unknown control method ${String(method)}`);
     }
@@ -478,6 +536,7 @@ export class SwarmNode {
       capacity: this.opts.capacity,
       firewall: {admitted: this.firewall.admitted, dropped: this.firewall.totalDropped(), drops: {...this.firewall.counters}},
       transport: {...this.transport.stats},
+      tasks: this.raftStarted ? {running: this.fleetService.executor.running().length, ...this.fleetService.executor.stats} : null,
     };
   }
 

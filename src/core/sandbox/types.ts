@@ -43,6 +43,12 @@ export interface SandboxResult {
   detail?: string;
 }
 
+export interface SandboxRunOptions {
+  signal?: AbortSignal;
+  /** Output as it arrives (within maxOutputBytes), e.g. for `task logs -f`; the result still has all of it. */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+}
+
 export type Availability = {ok: true} | {ok: false; reason: string};
 
 export interface Sandbox {
@@ -50,7 +56,7 @@ export interface Sandbox {
   /** Whether this runner can work on this machine, and why not. */
   available(): Promise<Availability>;
   /** Runs one command to completion; never throws for what the command does (that is the result). */
-  run(spec: SandboxSpec, options?: {signal?: AbortSignal}): Promise<SandboxResult>;
+  run(spec: SandboxSpec, options?: SandboxRunOptions): Promise<SandboxResult>;
 }
 
 export class SandboxUnavailableError extends Error {

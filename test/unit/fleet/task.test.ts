@@ -75,3 +75,32 @@ describe('task state machine', () => {
     expect(invalidEnv({'bad-name': 'x'})).toMatch(/not a valid variable name/);
   });
 });
+
+describe('teleport', () => {
+  const req = {cores: 1, memoryBytes: 1, gpus: 1, labels: {}};
+  test('a pending or assigned task is re-queued with the new constraints; a pin binds the next assignment', () => {
+    const assigned = apply(newTask('t', 1, spec(), 0), {type: 'assign', node: 'a'});
+    const moved = apply(assigned, {type: 'teleport', pin: 'b', requires: req, reason: 'teleport to b'});
+    expect(moved).toMatchObject({state: 'pending', pin: 'b', spec: {requires: req}});
+    expect(moved.node).toBeUndefined();
+    expect(transition(moved, {type: 'assign', node: 'a'}, 9)).toMatchObject({ok: false, reason: expect.stringMatching(/pinned to b/)});
+    expect(apply(moved, {type: 'assign', node: 'b'}).node).toBe('b');
+  });
+
+  test('a running task moves only with a checkpoint, and the move does not spend its retry budget', () => {
+    const running = apply(newTask('t', 1, spec({retries: 0}), 0), {type: 'assign', node: 'a'}, {type: 'start', node: 'a', attempt: 1});
+    expect(transition(running, {type: 'teleport', requires: req, reason: 'x'}, 5)).toMatchObject({ok: false, reason: expect.stringMatching(/checkpointed/)});
+    const cp = {node: 'a', attempt: 1, bytes: 10, sha256: 'ab'};
+    const moved = apply(running, {type: 'teleport', requires: req, checkpoint: cp, reason: 'teleport requiring gpu'});
+    expect(moved).toMatchObject({state: 'pending', checkpoint: cp, failures: 0});
+    const done = apply(moved, {type: 'assign', node: 'g'}, {type: 'start', node: 'g', attempt: 2}, {type: 'finish', node: 'g', attempt: 2, result: {exitCode: 0, status: null}});
+    expect(done.state).toBe('succeeded');
+    // The old attempt's late result is refused.
+    expect(transition(moved, {type: 'finish', node: 'a', attempt: 1, result: {exitCode: 0, status: null}}, 9)).toMatchObject({ok: false});
+  });
+
+  test('ended tasks do not move', () => {
+    const c = apply(newTask('c', 2, spec(), 0), {type: 'cancel', reason: 'operator'});
+    expect(transition(c, {type: 'teleport', requires: req, reason: 'x'}, 1)).toMatchObject({ok: false});
+  });
+});
