@@ -9,7 +9,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type {Task} from '../../src/core/fleet/task.js';
+import Dockerode from 'dockerode';
+
 import {ProcessRunner} from '../../src/core/sandbox/process-runner.js';
+import {dockerAvailable, ensureBusyboxImage} from '../helpers/docker.js';
 import {cleanup, cli, control, freePort, startNode, tmpDir, waitFor, waitUp, writeJoinSecret} from '../helpers/cluster.js';
 import type {RunningNode} from '../helpers/cluster.js';
 
@@ -106,7 +109,7 @@ describe('fleet on a 3-node cluster', () => {
   test('a running task teleported to the GPU node finishes there from its checkpointed files', async () => {
     if (skip) return;
     // Counts to 40 in a file in its work dir, resuming from whatever the file says.
-    const script = 'i=$(cat n 2>/dev/null || echo 0); echo start:$i; while [ $i -lt 40 ]; do i=$((i+1)); echo $i > n; sleep 0.1; done; echo end:$i';
+    const script = 'i=$(cat n 2>/dev/null || echo 0); echo start:$i; while [ $i -lt 40 ]; do i=$((i+1)); echo $i > n; sleep 0.1; done; echo end:$(cat n)';
     const t = await submit(['sh', '-c', script]);
     const running = await until(t.id, 'the task to run', (x) => x.state === 'running');
     const from = nameOf(running.node);
@@ -127,9 +130,49 @@ describe('fleet on a 3-node cluster', () => {
     const logs = await ask((n) => control(n, 'task.logs', {id: t.id}));
     const resumedAt = Number(/start:(\d+)/.exec(logs.text)?.[1]);
     expect(resumedAt).toBeGreaterThan(3); // it did not start over
-    expect(logs.text).toContain('end:40');
+    expect(logs.text).toContain('end:40'); // read back from the restored file it kept writing
+    const errs = await ask((n) => control(n, 'task.logs', {id: t.id, stream: 'stderr'}));
+    expect(errs.text).toBe('');
     expect(done.failures).toBe(0); // a teleport is not a failure
   }, 90_000);
+
+  test('a docker task moves with its files too (restored for the container\'s user)', async () => {
+    if (skip) return;
+    const d = await dockerAvailable();
+    if (!d.ok) {
+      if (process.env.CI) throw new Error(`docker unavailable under CI: ${d.reason}`);
+      console.warn(`docker unavailable, skipping the docker fleet test: ${d.reason}`);
+      return;
+    }
+    const image = await ensureBusyboxImage(new Dockerode());
+    const script = 'i=$(cat n 2>/dev/null || echo 0); echo start:$i; while [ $i -lt 25 ]; do i=$((i+1)); echo $i > n; sleep 0.1; done; echo end:$(cat n)';
+    const t = await submit(['sh', '-c', script], {image, runner: 'docker'});
+    await until(t.id, 'the container to run', (x) => x.state === 'running');
+    await new Promise((r) => setTimeout(r, 1500));
+    await ask((n) => control(n, 'task.teleport', {id: t.id, to: 'fgpu'}, 60_000));
+    const done = await until(t.id, 'the moved container to finish', (x) => x.state === 'succeeded' || x.state === 'failed');
+    const logs = await ask((n) => control(n, 'task.logs', {id: t.id}));
+    const errs = await ask((n) => control(n, 'task.logs', {id: t.id, stream: 'stderr'}));
+    expect({state: done.state, node: nameOf(done.node), stderr: errs.text}).toEqual({state: 'succeeded', node: 'fgpu', stderr: ''});
+    expect(Number(/start:(\d+)/.exec(logs.text)?.[1])).toBeGreaterThan(3);
+    expect(logs.text).toContain('end:25');
+  }, 90_000);
+
+  test('the CLI: submit --wait exits with the task\'s code and streams its output; list --json; bad input exits 2', async () => {
+    if (skip) return;
+    const f1 = nodes.get('f1')!;
+    const r = await cli(['task', 'submit', '--data-dir', f1.dataDir, '--runner', 'process', '--cpu', '0.1', '--memory', '64m', '--wait', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('out\n');
+    expect(r.stderr).toMatch(/running -> failed on f\d|fgpu \(attempt 1\): exit 3/);
+    const list = await cli(['task', 'list', '--json', '--state', 'failed', '--data-dir', f1.dataDir]);
+    expect(list.code).toBe(0);
+    expect((list.json as Task[]).some((t) => t.result?.exitCode === 3)).toBe(true);
+    const bad = await cli(['task', 'submit', '--data-dir', f1.dataDir, '--env', 'API_KEY=sk-live-123', '--', 'true']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/looks like a secret: pass it as vault:NAME/);
+    expect(bad.stderr).not.toContain('sk-live-123');
+  }, 60_000);
 
   test('teleport is refused with exit 5 when no node qualifies, and exit 3 for an unknown node', async () => {
     if (skip) return;

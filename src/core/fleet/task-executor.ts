@@ -156,13 +156,21 @@ export class TaskExecutor {
     fs.rmSync(dir, {recursive: true, force: true});
     fs.mkdirSync(work, {recursive: true});
     fs.chmodSync(work, 0o777);
+    let sandbox: Sandbox;
+    try {
+      sandbox = await this.deps.runner(t);
+    } catch (err) {
+      return {exitCode: null, status: 'error', detail: (err as Error).message};
+    }
     if (t.checkpoint) {
       try {
         const archive = await this.deps.fetchCheckpoint(t.id, t.checkpoint);
         const sum = crypto.createHash('sha256').update(archive).digest('hex');
         if (sum !== t.checkpoint.sha256) throw new ConflictError(`checkpoint of ${t.id} does not match its checksum`);
         unpackDir(archive, work);
-        if (process.getuid?.() === 0) chownTree(work, SANDBOX_UID);
+        // Docker runs the command as nobody on the host; the process runner maps the node's own uid
+        // to the sandbox user, so there the restored files keep the node's ownership.
+        if (sandbox.kind === 'docker' && process.getuid?.() === 0) chownTree(work, SANDBOX_UID);
       } catch (err) {
         return {exitCode: null, status: 'error', detail: `checkpoint restore failed: ${(err as Error).message}`};
       }
@@ -175,12 +183,6 @@ export class TaskExecutor {
     }
     this.stats.started++;
     if (run.controller.signal.aborted) return undefined;
-    let sandbox: Sandbox;
-    try {
-      sandbox = await this.deps.runner(t);
-    } catch (err) {
-      return {exitCode: null, status: 'error', detail: (err as Error).message};
-    }
     const out = {stdout: fs.openSync(path.join(dir, 'stdout'), 'a', 0o600), stderr: fs.openSync(path.join(dir, 'stderr'), 'a', 0o600)};
     let streamed = false;
     let r: SandboxResult;
