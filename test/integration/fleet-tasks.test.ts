@@ -144,7 +144,8 @@ describe('fleet on a 3-node cluster', () => {
       console.warn(`docker unavailable, skipping the docker fleet test: ${d.reason}`);
       return;
     }
-    const image = await ensureBusyboxImage(new Dockerode());
+    // Its own tag: the sandbox tests count leftover containers of theirs by image, and may run meanwhile.
+    const image = await ensureBusyboxImage(new Dockerode(), 'swarm-busybox:fleet-test');
     const script = 'i=$(cat n 2>/dev/null || echo 0); echo start:$i; while [ $i -lt 25 ]; do i=$((i+1)); echo $i > n; sleep 0.1; done; echo end:$(cat n)';
     const t = await submit(['sh', '-c', script], {image, runner: 'docker'});
     await until(t.id, 'the container to run', (x) => x.state === 'running');

@@ -3,6 +3,7 @@
  * Without docker: fails under CI, warns and passes elsewhere.
  * The runner runs as nobody (65534), so each test's work dir is chmod 0777 on the host.
  */
+import {execFileSync} from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -54,6 +55,14 @@ if (!availability.ok) {
     afterAll(async () => {
       for (const d of dirs) fs.rmSync(d, {recursive: true, force: true});
     });
+
+    test('output streams while the container runs', async () => {
+      const seen: {stream: string; text: string; at: number}[] = [];
+      const r = await runner.run(sh('echo first; sleep 0.6; echo second >&2'), {onOutput: (stream, chunk) => seen.push({stream, text: chunk.toString(), at: Date.now()})});
+      expect(seen.map((x) => [x.stream, x.text])).toEqual([['stdout', 'first\n'], ['stderr', 'second\n']]);
+      expect(Date.now() - seen[0]!.at).toBeGreaterThan(300);
+      expect(r).toMatchObject({status: null, exitCode: 0});
+    }, 30_000);
 
     test('is available', async () => {
       expect(await runner.available()).toEqual({ok: true});
@@ -172,17 +181,41 @@ if (!availability.ok) {
       expect(r.durationMs).toBeLessThan(6_000);
     }, 20_000);
 
-    test('egress rules are refused for now; docker errors are results, not throws', async () => {
-      const egress = await runner.run(sh('true', {allowEgress: ['example.org:443']}));
-      expect(egress).toMatchObject({status: 'error', detail: 'egress rules are not supported by the docker runner yet'});
+    test('a bad egress rule is an error result; docker errors are results, not throws', async () => {
+      const egress = await runner.run(sh('echo ran', {allowEgress: ['example.org:443', 'example.org']}));
+      expect(egress).toMatchObject({status: 'error', detail: 'bad egress rule "example.org": expected host:port'});
+      expect(egress.stdout.toString()).toBe('');
       const missing = await runner.run(sh('true', {image: 'swarm-no-such-image:none'}));
       expect(missing.status).toBe('error');
       expect(missing.detail).toMatch(/docker: .*no such image/i);
     });
 
+    test('egress with an image that has no sleep: a clear error, nothing left', async () => {
+      // An image with busybox but none of its applet links: the network holder cannot run `sleep`.
+      const bare = 'swarm-busybox-bare:test';
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-bare-'));
+      try {
+        fs.mkdirSync(path.join(dir, 'bin'));
+        fs.copyFileSync(['/usr/bin/busybox', '/bin/busybox'].find((p) => fs.existsSync(p))!, path.join(dir, 'bin', 'busybox'));
+        fs.chmodSync(path.join(dir, 'bin', 'busybox'), 0o755);
+        const tar = path.join(os.tmpdir(), `swarm-bare-${process.pid}.tar`);
+        execFileSync('tar', ['-C', dir, '--numeric-owner', '--owner=0', '--group=0', '-cf', tar, '.']);
+        const progress = await docker.importImage(fs.createReadStream(tar), {repo: 'swarm-busybox-bare', tag: 'test'});
+        await new Promise<void>((resolve, reject) => docker.modem.followProgress(progress, (e: Error | null) => (e ? reject(e) : resolve())));
+        fs.rmSync(tar, {force: true});
+      } finally {
+        fs.rmSync(dir, {recursive: true, force: true});
+      }
+      const r = await runner.run(spec(['/bin/busybox', 'echo', 'ran'], {image: bare, allowEgress: ['127.0.0.1:9']}));
+      expect(r.status).toBe('error');
+      expect(r.detail).toMatch(/^egress setup failed: cannot start the network holder container \(the image must have `sleep`\): /);
+      expect(r.stdout.toString()).toBe('');
+    });
+
     test('no container is left behind', async () => {
+      // Only this file's (by image): other files' runs may be going on at the same time.
       const left = await docker.listContainers({all: true, filters: {label: [`${SANDBOX_LABEL}=1`]}});
-      expect(left).toEqual([]);
+      expect(left.filter((c) => c.Image === image || c.Image === 'swarm-busybox-bare:test')).toEqual([]);
     });
   });
 }

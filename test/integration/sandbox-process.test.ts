@@ -71,6 +71,16 @@ test('stdout and stderr are separate and the exit code propagates', async () => 
   expect(r.stderrTruncated).toBe(false);
 });
 
+test('output streams while the command runs', async () => {
+  if (!(await ready())) return;
+  const seen: {stream: string; text: string; at: number}[] = [];
+  const r = await runner.run(spec(['sh', '-c', 'echo first; sleep 0.6; echo second >&2']), {onOutput: (stream, chunk) => seen.push({stream, text: chunk.toString(), at: Date.now()})});
+  const end = Date.now();
+  expect(seen.map((x) => [x.stream, x.text])).toEqual([['stdout', 'first\n'], ['stderr', 'second\n']]);
+  expect(end - seen[0]!.at).toBeGreaterThan(300); // it arrived before the end, not with the result
+  expect(r.stdout.toString()).toBe('first\n');
+});
+
 test('writes in /work persist on the host; writes elsewhere fail', async () => {
   if (!(await ready())) return;
   const marker = `swarm-x-${process.pid}-${Date.now()}`;
@@ -118,10 +128,11 @@ test('no network: a server on the host loopback is unreachable', async () => {
   }
 });
 
-test('egress rules are refused for now', async () => {
-  const r = await runner.run(spec(['true'], {allowEgress: ['example.com:443']}));
+test('a bad egress rule is refused before anything runs (rules themselves: sandbox-egress.test.ts)', async () => {
+  const r = await runner.run(spec(['sh', '-c', 'echo ran'], {allowEgress: ['example.com:443', 'example.com:0']}));
   expect(r.status).toBe('error');
-  expect(r.detail).toBe('egress rules are not supported by the process runner yet');
+  expect(r.detail).toBe('bad egress rule "example.com:0": the port must be a number from 1 to 65535');
+  expect(r.stdout.toString()).toBe('');
 });
 
 test('a fork bomb is contained', async () => {

@@ -1,6 +1,7 @@
 import {UsageError} from '../errors.js';
 import type {TaskSpec} from './task.js';
 import {invalidEnv} from './task.js';
+import {parseEgressRules} from '../sandbox/egress-rules.js';
 
 /**
  * Checks a task spec from the control API (the CLI, or a remote operator) before it enters the
@@ -52,7 +53,13 @@ export function validateTaskSpec(raw: unknown): TaskSpec {
   if (envWhy) bad(envWhy);
   const allowEgress = o.allowEgress ?? [];
   if (!Array.isArray(allowEgress) || allowEgress.length > SPEC_LIMITS.egressRules) bad('allowEgress must be a list of host:port');
-  for (const rule of allowEgress as unknown[]) if (typeof rule !== 'string' || !HOST_PORT.test(rule)) bad(`allowEgress ${String(rule)} is not host:port`);
+  for (const rule of allowEgress as unknown[]) if (typeof rule !== 'string' || !HOST_PORT.test(rule)) bad(`allowEgress ${String(rule).slice(0, 80)} is not host:port`);
+  try {
+    // The runners' own parser: what passes here is what a runner accepts (IPv4 or a name, no IPv6).
+    parseEgressRules(allowEgress as string[]);
+  } catch (err) {
+    bad((err as Error).message);
+  }
 
   return {
     ...(o.image !== undefined ? {image: o.image as string} : {}),

@@ -7,11 +7,16 @@
  *
  * The run's user is nobody, so the host work dir must be writable by uid 65534 (e.g. chmod 0777 or
  * chown 65534) for the command to write in /work.
+ *
+ * With egress rules the task joins the network namespace of a holder container instead, where only
+ * the allowed host:port pairs lead anywhere (see egress-docker.ts); that needs root and a local engine.
  */
 import Dockerode from 'dockerode';
 import {Writable} from 'node:stream';
 
-import type {Availability, Sandbox, SandboxResult, SandboxSpec, SandboxStatus} from './types.js';
+import {openDockerEgress, type DockerEgress} from './egress-docker.js';
+import {EgressRuleError, parseEgressRules, planEgress, type EgressPlan} from './egress-rules.js';
+import type {Availability, Sandbox, SandboxResult, SandboxRunOptions, SandboxSpec, SandboxStatus} from './types.js';
 
 /** Label set on every container this runner creates (to find leftovers). */
 export const SANDBOX_LABEL = 'swarm.sandbox';
@@ -30,7 +35,7 @@ interface Capture {
   truncated: boolean;
 }
 
-function capture(maxBytes: number, onLimit: () => void): Capture {
+function capture(maxBytes: number, onLimit: () => void, onChunk?: (chunk: Buffer) => void): Capture {
   const c: Capture = {chunks: [], size: 0, truncated: false, sink: undefined as unknown as Writable};
   c.sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -38,10 +43,12 @@ function capture(maxBytes: number, onLimit: () => void): Capture {
       if (chunk.length <= room) {
         c.chunks.push(chunk);
         c.size += chunk.length;
+        onChunk?.(chunk);
       } else {
         if (room > 0) {
           c.chunks.push(chunk.subarray(0, room));
           c.size += room;
+          onChunk?.(chunk.subarray(0, room));
         }
         if (!c.truncated) {
           c.truncated = true;
@@ -100,7 +107,7 @@ export class DockerRunner implements Sandbox {
     }
   }
 
-  async run(spec: SandboxSpec, options: {signal?: AbortSignal} = {}): Promise<SandboxResult> {
+  async run(spec: SandboxSpec, options: SandboxRunOptions = {}): Promise<SandboxResult> {
     const started = Date.now();
     const result = (
       status: SandboxStatus | null,
@@ -119,10 +126,14 @@ export class DockerRunner implements Sandbox {
       ...(detail !== undefined ? {detail} : {}),
     });
 
-    if (spec.allowEgress.length > 0)
-      return result('error', null, 'egress rules are not supported by the docker runner yet');
     if (!spec.image) return result('error', null, 'no image given for the docker runner');
     if (spec.command.length === 0) return result('error', null, 'empty command');
+    let plan: EgressPlan | null = null;
+    try {
+      if (spec.allowEgress.length > 0) plan = await planEgress(parseEgressRules(spec.allowEgress));
+    } catch (e) {
+      return result('error', null, e instanceof EgressRuleError ? e.message : `egress rules: ${errText(e)}`);
+    }
     const signal = options.signal;
     if (signal?.aborted) return result('killed', null, 'aborted before start');
 
@@ -136,12 +147,27 @@ export class DockerRunner implements Sandbox {
         /* already gone or exiting: wait() reports it */
       });
     };
-    const out = capture(spec.maxOutputBytes, () => stop('output_limit'));
-    const err = capture(spec.maxOutputBytes, () => stop('output_limit'));
+    const onOutput = options.onOutput;
+    const out = capture(spec.maxOutputBytes, () => stop('output_limit'), onOutput && ((c) => onOutput('stdout', c)));
+    const err = capture(spec.maxOutputBytes, () => stop('output_limit'), onOutput && ((c) => onOutput('stderr', c)));
     const onAbort = (): void => stop('killed');
     let timeout: NodeJS.Timeout | undefined;
+    let egress: DockerEgress | undefined;
 
     try {
+      if (plan !== null) {
+        try {
+          egress = await openDockerEgress(this.docker, plan, {
+            image: spec.image,
+            user: SANDBOX_USER,
+            labels: {[SANDBOX_LABEL]: '1'},
+            timeoutMs: spec.timeoutMs,
+          });
+        } catch (e) {
+          return result('error', null, `egress setup failed: ${errText(e)}`);
+        }
+        if (signal?.aborted) return result('killed', null, 'aborted before start');
+      }
       container = await this.docker.createContainer({
         Image: spec.image,
         Cmd: spec.command,
@@ -154,9 +180,9 @@ export class DockerRunner implements Sandbox {
         AttachStdin: false,
         AttachStdout: true,
         AttachStderr: true,
-        NetworkDisabled: true,
+        NetworkDisabled: egress === undefined,
         HostConfig: {
-          NetworkMode: 'none',
+          NetworkMode: egress?.networkMode ?? 'none',
           ReadonlyRootfs: true,
           Binds: [`${spec.workDir}:/work:rw`],
           Tmpfs: {'/tmp': TMPFS_OPTIONS},
@@ -237,6 +263,7 @@ export class DockerRunner implements Sandbox {
           /* already removed */
         });
       }
+      await egress?.close();
     }
   }
 }

@@ -2,9 +2,10 @@
  * The Sandbox contract without a Docker engine: Linux namespaces through bubblewrap (bwrap).
  *
  * Isolation: `--unshare-all` (user, pid, net, ipc, uts, cgroup namespaces; the net namespace has only
- * its own loopback, so there is no network), the host's root read-only, the work dir bound read-write
- * on /work, a private /tmp, /proc and /dev, all capabilities dropped, a cleared environment, and the
- * command running as uid/gid 65534 inside its user namespace.
+ * its own loopback, so there is no network; with egress rules it is instead a prepared namespace where
+ * only the allowed host:port pairs lead anywhere, see egress-process.ts), the host's root read-only,
+ * the work dir bound read-write on /work, a private /tmp, /proc and /dev, all capabilities dropped, a
+ * cleared environment, and the command running as uid/gid 65534 inside its user namespace.
  *
  * Limits:
  * - pids and memory: a per-run cgroup (v2 or v1, see process-cgroup.ts) when /sys/fs/cgroup is
@@ -20,8 +21,10 @@
 import {spawn} from 'node:child_process';
 import {stat} from 'node:fs/promises';
 import {resolve} from 'node:path';
+import {openProcessEgress, type ProcessEgress} from './egress-process.js';
+import {EgressRuleError, parseEgressRules, planEgress, type EgressPlan} from './egress-rules.js';
 import {createRunCgroup, type RunCgroup} from './process-cgroup.js';
-import type {Availability, Sandbox, SandboxResult, SandboxSpec, SandboxStatus} from './types.js';
+import type {Availability, Sandbox, SandboxResult, SandboxRunOptions, SandboxSpec, SandboxStatus} from './types.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const SANDBOX_ID = '65534';
@@ -107,10 +110,7 @@ export class ProcessRunner implements Sandbox {
     return {ok: true};
   }
 
-  async run(spec: SandboxSpec, options: {signal?: AbortSignal} = {}): Promise<SandboxResult> {
-    if (spec.allowEgress.length > 0) {
-      return emptyResult('error', 'egress rules are not supported by the process runner yet');
-    }
+  async run(spec: SandboxSpec, options: SandboxRunOptions = {}): Promise<SandboxResult> {
     if (spec.command.length === 0) return emptyResult('error', 'empty command');
     for (const key of Object.keys(spec.env)) {
       if (!ENV_NAME.test(key)) return emptyResult('error', `invalid environment variable name: ${key}`);
@@ -122,17 +122,34 @@ export class ProcessRunner implements Sandbox {
     } catch {
       return emptyResult('error', 'workDir does not exist');
     }
+    let plan: EgressPlan | null = null;
+    try {
+      if (spec.allowEgress.length > 0) plan = await planEgress(parseEgressRules(spec.allowEgress));
+    } catch (err) {
+      return emptyResult('error', err instanceof EgressRuleError ? err.message : `egress rules: ${(err as Error).message}`);
+    }
     if (options.signal?.aborted) return emptyResult('killed', 'aborted before start');
 
-    const cgroup = this.useCgroups ? await createRunCgroup(spec.limits.pids, spec.limits.memoryBytes) : null;
+    let egress: ProcessEgress | null = null;
+    let cgroup: RunCgroup | null = null;
     try {
-      return await this.execute(spec, workDir, cgroup, options.signal);
+      if (plan !== null) {
+        try {
+          egress = await openProcessEgress(plan);
+        } catch (err) {
+          return emptyResult('error', `egress setup failed: ${(err as Error).message}`);
+        }
+        if (options.signal?.aborted) return emptyResult('killed', 'aborted before start');
+      }
+      cgroup = this.useCgroups ? await createRunCgroup(spec.limits.pids, spec.limits.memoryBytes) : null;
+      return await this.execute(spec, workDir, cgroup, egress, options.signal, options.onOutput);
     } finally {
       await cgroup?.destroy();
+      await egress?.close();
     }
   }
 
-  private buildArgv(spec: SandboxSpec, workDir: string, cgroup: RunCgroup | null): string[] {
+  private buildArgv(spec: SandboxSpec, workDir: string, cgroup: RunCgroup | null, egress: ProcessEgress | null): string[] {
     const env: Record<string, string> = {PATH: DEFAULT_PATH, ...spec.env};
     const bwrapArgs = [
       this.bwrap,
@@ -141,6 +158,7 @@ export class ProcessRunner implements Sandbox {
       '--ro-bind',
       '/',
       '/',
+      ...(egress?.bwrapArgs ?? []),
       '--bind',
       workDir,
       '/work',
@@ -164,7 +182,8 @@ export class ProcessRunner implements Sandbox {
     if (!cgroup?.memoryLimited && spec.limits.memoryBytes > 0) {
       rlimits.push(`--as=${Math.floor(spec.limits.memoryBytes)}`);
     }
-    const argv = [this.prlimit, ...rlimits, '--', ...bwrapArgs];
+    // With egress, bwrap starts inside the prepared namespace (`ip netns exec` execs, so the pid stays ours).
+    const argv = [...(egress?.enter ?? []), this.prlimit, ...rlimits, '--', ...bwrapArgs];
     if (cgroup === null) return argv;
     // Join the cgroup(s) before anything else runs, so every descendant is counted from the start.
     const join = 'for d in $SWARM_SANDBOX_CGROUPS; do echo $$ > "$d/cgroup.procs" || exit 125; done; exec "$@"';
@@ -175,9 +194,11 @@ export class ProcessRunner implements Sandbox {
     spec: SandboxSpec,
     workDir: string,
     cgroup: RunCgroup | null,
+    egress: ProcessEgress | null,
     signal: AbortSignal | undefined,
+    onOutput: SandboxRunOptions['onOutput'],
   ): Promise<SandboxResult> {
-    const argv = this.buildArgv(spec, workDir, cgroup);
+    const argv = this.buildArgv(spec, workDir, cgroup, egress);
     const started = Date.now();
     return new Promise<SandboxResult>((done) => {
       const out = {stdout: [] as Buffer[], stderr: [] as Buffer[]};
@@ -186,6 +207,8 @@ export class ProcessRunner implements Sandbox {
       let status: SandboxStatus | null = null;
       let detail: string | undefined;
       let finished = false;
+      // Once the command has exited on its own, a late abort or timeout must not relabel its result.
+      let exited = false;
 
       const child = spawn(argv[0]!, argv.slice(1), {
         detached: true, // own process group, so we can kill the whole tree
@@ -209,15 +232,18 @@ export class ProcessRunner implements Sandbox {
         killGroup();
       };
 
-      const timer = setTimeout(() => stop('timeout', `killed after ${spec.timeoutMs} ms`), spec.timeoutMs);
-      const onAbort = () => stop('killed', 'aborted by the caller');
+      const timer = setTimeout(() => !exited && stop('timeout', `killed after ${spec.timeoutMs} ms`), spec.timeoutMs);
+      const onAbort = () => !exited && stop('killed', 'aborted by the caller');
       signal?.addEventListener('abort', onAbort, {once: true});
 
       const collect = (name: 'stdout' | 'stderr') => (chunk: Buffer) => {
         if (truncated[name]) return;
         const room = spec.maxOutputBytes - size[name];
         if (chunk.length > room) {
-          if (room > 0) out[name].push(chunk.subarray(0, room));
+          if (room > 0) {
+            out[name].push(chunk.subarray(0, room));
+            onOutput?.(name, chunk.subarray(0, room));
+          }
           size[name] = spec.maxOutputBytes;
           truncated[name] = true;
           stop('output_limit', `${name} passed ${spec.maxOutputBytes} bytes`);
@@ -225,6 +251,7 @@ export class ProcessRunner implements Sandbox {
         }
         out[name].push(chunk);
         size[name] += chunk.length;
+        onOutput?.(name, chunk);
       };
       child.stdout!.on('data', collect('stdout'));
       child.stderr!.on('data', collect('stderr'));
@@ -266,6 +293,7 @@ export class ProcessRunner implements Sandbox {
 
       child.on('error', (err) => void finish(null, `could not start the sandbox: ${err.message}`));
       child.on('exit', (code) => {
+        exited = true;
         // Streams may still be held by stray descendants; give them a moment, then stop waiting.
         let closed = false;
         const grace = setTimeout(() => {
