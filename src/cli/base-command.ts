@@ -3,6 +3,7 @@ import type {Interfaces} from '@oclif/core';
 
 import {resolveDataDir} from '../core/config/data-dir.js';
 import {ExitCode, SwarmError} from '../core/errors.js';
+import {processSecrets} from '../core/log/redactor.js';
 import {configureColor} from './render.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof SwarmCommand)['baseFlags'] & T['flags']>;
@@ -55,6 +56,8 @@ export abstract class SwarmCommand extends Command {
       code = 'internal';
       message = `internal error: ${(err.message ?? String(err)).split('\n')[0]}`;
     }
+    // The one redactor: secrets this process has held never reach an error message.
+    message = processSecrets.redact(message);
     if (this.jsonEnabled()) process.stderr.write(JSON.stringify({error: {code, message}}) + '\n');
     else process.stderr.write(`swarm: ${message}\n`);
     process.exitCode = exitCode;

@@ -35,6 +35,7 @@ export const DataFiles = {
   log: 'node.log',
   audit: 'audit.log',
   operatorKey: 'operator.key',
+  vault: 'vault.json',
 } as const;
 
 export function dataFile(dir: string, name: keyof typeof DataFiles): string {

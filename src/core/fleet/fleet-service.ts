@@ -34,6 +34,8 @@ export interface FleetServiceDeps {
   liveness: (id: string) => Liveness;
   /** An operator's node reference (id, name, prefix) to a node id; NotFoundError otherwise. */
   resolveNode: (ref: string) => string;
+  /** `vault:NAME` env values to secrets, from this node's vault. */
+  resolveEnv: (env: Record<string, string>) => Promise<Record<string, string>>;
 }
 
 export interface FleetServiceOptions {
@@ -90,6 +92,7 @@ export class FleetService {
         clock: deps.clock,
         runner: (t) => pickRunner(t.spec.runner === 'auto' && !t.spec.image ? 'process' : t.spec.runner),
         fetchCheckpoint: (id, cp) => this.fetchCheckpoint(id, cp),
+        resolveEnv: deps.resolveEnv,
       },
       {intervalMs: opts.executorIntervalMs},
     );

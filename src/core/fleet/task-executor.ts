@@ -4,6 +4,7 @@ import * as path from 'node:path';
 
 import {ConflictError, NotFoundError} from '../errors.js';
 import type {Logger} from '../log/logger.js';
+import {processSecrets, StreamRedactor} from '../log/redactor.js';
 import type {Sandbox, SandboxResult} from '../sandbox/types.js';
 import {packDir, unpackDir} from './checkpoint-archive.js';
 import {holdsNode, transition} from './task.js';
@@ -30,6 +31,8 @@ export interface ExecutorDeps {
   runner: (t: Task) => Promise<Sandbox>;
   /** The archive a checkpoint names, from whichever node holds it. */
   fetchCheckpoint: (taskId: string, cp: Checkpoint) => Promise<Buffer>;
+  /** `vault:NAME` env values to the secrets (this node's vault must be unlocked). */
+  resolveEnv: (env: Record<string, string>) => Promise<Record<string, string>>;
 }
 
 interface LocalRun {
@@ -183,7 +186,15 @@ export class TaskExecutor {
     }
     this.stats.started++;
     if (run.controller.signal.aborted) return undefined;
+    let env: Record<string, string>;
+    try {
+      env = await this.deps.resolveEnv(t.spec.env);
+    } catch (err) {
+      return {exitCode: null, status: 'error', detail: `vault: ${(err as Error).message}`};
+    }
     const out = {stdout: fs.openSync(path.join(dir, 'stdout'), 'a', 0o600), stderr: fs.openSync(path.join(dir, 'stderr'), 'a', 0o600)};
+    // Output is stored redacted: a task that prints a secret it was given leaves no trace of it.
+    const redact = {stdout: new StreamRedactor(), stderr: new StreamRedactor()};
     let streamed = false;
     let r: SandboxResult;
     try {
@@ -192,7 +203,7 @@ export class TaskExecutor {
           command: t.spec.command,
           ...(t.spec.image ? {image: t.spec.image} : {}),
           workDir: work,
-          env: t.spec.env,
+          env,
           limits: {cpus: Math.max(0.01, t.spec.requires.cores), memoryBytes: Math.max(16 * 1024 * 1024, t.spec.requires.memoryBytes), pids: PIDS_LIMIT},
           timeoutMs: t.spec.timeoutMs,
           maxOutputBytes: MAX_OUTPUT_BYTES,
@@ -202,21 +213,23 @@ export class TaskExecutor {
           signal: run.controller.signal,
           onOutput: (stream, chunk) => {
             streamed = true;
-            fs.writeSync(out[stream], chunk);
+            fs.writeSync(out[stream], redact[stream].push(chunk));
           },
         },
       );
       // A runner that does not stream: the logs appear when the run ends.
       if (!streamed) {
-        fs.writeSync(out.stdout, r.stdout);
-        fs.writeSync(out.stderr, r.stderr);
+        fs.writeSync(out.stdout, redact.stdout.push(r.stdout));
+        fs.writeSync(out.stderr, redact.stderr.push(r.stderr));
       }
+      fs.writeSync(out.stdout, redact.stdout.end());
+      fs.writeSync(out.stderr, redact.stderr.end());
     } finally {
       fs.closeSync(out.stdout);
       fs.closeSync(out.stderr);
     }
     run.finished = true;
-    return {exitCode: r.exitCode, status: r.status, ...(r.detail ? {detail: r.detail} : {})};
+    return {exitCode: r.exitCode, status: r.status, ...(r.detail ? {detail: processSecrets.redact(r.detail)} : {})};
   }
 
   /** Records the result; retried while there is no quorum, given up when the state refuses it. */

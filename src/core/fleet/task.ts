@@ -128,7 +128,7 @@ export function transition(t: Task, e: TaskEvent, at: number): Transition {
       }
       const ok = e.result.exitCode === 0 && e.result.status === null;
       if (ok) return {ok: true, task: move(t, 'succeeded', at, 'exit 0', {result: e.result})};
-      const why = e.result.status ?? `exit ${e.result.exitCode}`;
+      const why = e.result.status ? `${e.result.status}${e.result.detail ? ` (${e.result.detail})` : ''}` : `exit ${e.result.exitCode}`;
       const failures = t.failures + 1;
       if (failures <= t.spec.retries) {
         return {ok: true, task: move(t, 'pending', at, `${why}; retrying (${failures}/${t.spec.retries} retries used)`, {node: undefined, result: e.result, failures})};

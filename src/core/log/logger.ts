@@ -2,6 +2,9 @@
  * Structured logger: one JSON object per line. Before anything is written, values of sensitive fields
  * and every registered secret value are replaced, so keys and vault values never reach a log.
  */
+import {processSecrets, REDACTED} from './redactor.js';
+import type {Redactor} from './redactor.js';
+
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<Level, number> = {debug: 10, info: 20, warn: 30, error: 40};
 
@@ -17,26 +20,12 @@ export interface LogSink {
 }
 
 const SENSITIVE_KEY = /(secret|password|passphrase|token|api[-_]?key|private|psk)/i;
-export const REDACTED = '[REDACTED]';
 
-/** Secret values registered at run time (e.g. by the vault); matched as substrings in any string field. */
-export class SecretRegistry {
-  private readonly values = new Set<string>();
-  add(value: string): void {
-    if (value.length >= 4) this.values.add(value);
-  }
-  redact(text: string): string {
-    let out = text;
-    for (const v of this.values) if (out.includes(v)) out = out.split(v).join(REDACTED);
-    return out;
-  }
-}
-
-export function redactFields(fields: Record<string, unknown>, secrets?: SecretRegistry, depth = 0): Record<string, unknown> {
+export function redactFields(fields: Record<string, unknown>, secrets: Redactor = processSecrets, depth = 0): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
     if (SENSITIVE_KEY.test(k)) out[k] = REDACTED;
-    else if (typeof v === 'string') out[k] = secrets ? secrets.redact(v) : v;
+    else if (typeof v === 'string') out[k] = secrets.redact(v);
     else if (Buffer.isBuffer(v)) out[k] = `<${v.length} bytes>`;
     else if (v && typeof v === 'object' && !Array.isArray(v) && depth < 4) out[k] = redactFields(v as Record<string, unknown>, secrets, depth + 1);
     else out[k] = v;
@@ -44,7 +33,9 @@ export function redactFields(fields: Record<string, unknown>, secrets?: SecretRe
   return out;
 }
 
-export function createLogger(sink: LogSink, opts: {level?: Level; component?: string; secrets?: SecretRegistry; clock?: () => number} = {}): Logger {
+/** Every line goes through the process's redactor (or the one given) before the sink sees it. */
+export function createLogger(sink: LogSink, opts: {level?: Level; component?: string; secrets?: Redactor; clock?: () => number} = {}): Logger {
+  const secrets = opts.secrets ?? processSecrets;
   const min = LEVELS[opts.level ?? 'info'];
   const clock = opts.clock ?? Date.now;
   const emit = (level: Level, msg: string, fields?: Record<string, unknown>): void => {
@@ -53,10 +44,11 @@ export function createLogger(sink: LogSink, opts: {level?: Level; component?: st
       ts: new Date(clock()).toISOString(),
       level,
       ...(opts.component ? {component: opts.component} : {}),
-      msg: opts.secrets ? opts.secrets.redact(msg) : msg,
-      ...(fields ? redactFields(fields, opts.secrets) : {}),
+      msg: secrets.redact(msg),
+      ...(fields ? redactFields(fields, secrets) : {}),
     };
-    sink.write(JSON.stringify(rec) + '\n');
+    // Fields were redacted one by one; the whole line once more catches values inside arrays.
+    sink.write(secrets.redact(JSON.stringify(rec)) + '\n');
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -21,6 +21,15 @@ const SPECS: Record<ControlMethod, Spec> = {
   'task.cancel': {id: 'string'},
   'task.teleport': {id: 'string', to: 'string?', require: 'strings?'},
   'task.logs': {id: 'string', attempt: 'number?', stream: 'string?', offset: 'number?'},
+  'vault.status': {},
+  'vault.init': {passphrase: 'string', hint: 'string?', kdfN: 'number?'},
+  'vault.unlock': {passphrase: 'string', timeoutMs: 'number?'},
+  'vault.lock': {},
+  'vault.list': {},
+  'vault.get': {name: 'string'},
+  'vault.set': {name: 'string', value: 'string'},
+  'vault.rm': {name: 'string'},
+  'vault.rotate': {},
 };
 
 /**

@@ -3,6 +3,7 @@ import * as net from 'node:net';
 
 import {ConflictError, SwarmError} from '../errors.js';
 import type {Logger} from '../log/logger.js';
+import {processSecrets} from '../log/redactor.js';
 import {isControlMethod} from './control-types.js';
 import type {ControlMethod} from './control-types.js';
 
@@ -124,7 +125,8 @@ export class ControlServer {
 export const WATCH_METHOD = 'kv.watch';
 
 function errorBody(err: unknown): {code: string; message: string} {
-  return err instanceof SwarmError ? {code: err.code, message: err.message} : {code: 'internal', message: 'internal error'};
+  // A message may quote operator input (a key, a name) that happens to be a secret value.
+  return err instanceof SwarmError ? {code: err.code, message: processSecrets.redact(err.message)} : {code: 'internal', message: 'internal error'};
 }
 
 function answers(socketPath: string): Promise<boolean> {

@@ -7,6 +7,8 @@ import type {FailureDetectorConfig, MemberState} from './membership.js';
 import type {Task} from '../fleet/task.js';
 import type {TaskLogs, TeleportResult} from '../fleet/fleet-service.js';
 import type {ExecutorStats} from '../fleet/task-executor.js';
+import type {VaultStatus} from '../vault/vault-service.js';
+import type {EntryInfo} from '../vault/vault.js';
 
 /**
  * The control API a running node answers, over its Unix socket or an authenticated remote link.
@@ -82,6 +84,15 @@ export interface ControlCalls {
   'task.cancel': {params: {id: string}; result: Task};
   'task.teleport': {params: {id: string; to?: string; require?: string[]}; result: TeleportResult};
   'task.logs': {params: {id: string; attempt?: number; stream?: string; offset?: number}; result: TaskLogs};
+  'vault.status': {params: null; result: VaultStatus};
+  'vault.init': {params: {passphrase: string; hint?: string; kdfN?: number}; result: VaultStatus};
+  'vault.unlock': {params: {passphrase: string; timeoutMs?: number}; result: VaultStatus};
+  'vault.lock': {params: null; result: VaultStatus};
+  'vault.list': {params: null; result: EntryInfo[]};
+  'vault.get': {params: {name: string}; result: {name: string; value: string}};
+  'vault.set': {params: {name: string; value: string}; result: EntryInfo};
+  'vault.rm': {params: {name: string}; result: {name: string; removed: true}};
+  'vault.rotate': {params: null; result: VaultStatus};
 }
 export type ControlMethod = keyof ControlCalls;
 export type ControlParams<M extends ControlMethod> = ControlCalls[M]['params'];
@@ -89,6 +100,7 @@ export type ControlResult<M extends ControlMethod> = ControlCalls[M]['result'];
 export const CONTROL_METHODS: readonly ControlMethod[] = [
   'status', 'fleet', 'stop', 'consensus.status', 'consensus.transfer', 'fleet.join', 'fleet.remove', 'kv.get', 'kv.put', 'kv.del', 'kv.list',
   'task.submit', 'task.list', 'task.get', 'task.cancel', 'task.teleport', 'task.logs',
+  'vault.status', 'vault.init', 'vault.unlock', 'vault.lock', 'vault.list', 'vault.get', 'vault.set', 'vault.rm', 'vault.rotate',
 ];
 /** Methods a remote operator (role client) may call over the transport; `stop` included, as with the socket. */
 export function isControlMethod(m: unknown): m is ControlMethod {

@@ -22,6 +22,9 @@ import type {WritableRaftStorage} from '../consensus/raft/types.js';
 import {FileStorage} from '../consensus/raft/wal/index.js';
 import {NotFoundError} from '../errors.js';
 import {FleetService} from '../fleet/fleet-service.js';
+import {importFileVault} from '../vault/vault-import.js';
+import {VaultService} from '../vault/vault-service.js';
+import {KvVaultStore} from '../vault/vault-store.js';
 import type {Liveness} from '../fleet/placement-loop.js';
 import {controlParams} from './control-params.js';
 import {decodeRegistration, encodeRegistration, FLEET_NAMESPACE, registrationKey} from './fleet-registry.js';
@@ -104,6 +107,7 @@ export class SwarmNode {
   raftStorage!: WritableRaftStorage;
   raft!: RaftDriver;
   fleetService!: FleetService;
+  vault!: VaultService;
   private raftStarted = false;
   private registering = false;
   private nextRegisterMs = 0;
@@ -215,6 +219,7 @@ export class SwarmNode {
     fs.writeFileSync(dataFile(this.opts.dataDir, 'pid'), `${process.pid}\n`, {mode: 0o600});
     this.raftStorage = FileStorage.open(path.join(this.opts.dataDir, 'raft'));
     this.raft = new RaftDriver({transport: this.transport, storage: this.raftStorage, log: this.components.log}, {...DEFAULT_RAFT, ...this.opts.raft, id: this.identity.id});
+    this.vault = new VaultService(new KvVaultStore(this.raft), {clock: this.clock});
     this.fleetService = new FleetService(
       {
         kv: this.raft,
@@ -227,6 +232,7 @@ export class SwarmNode {
         nodes: () => this.registeredNodes(),
         liveness: (id) => this.liveness(id),
         resolveNode: (ref) => this.resolveMember(ref),
+        resolveEnv: (env) => this.vault.resolveEnv(env),
       },
       {
         placementIntervalMs: this.opts.tasks?.placementIntervalMs ?? 1000,
@@ -484,6 +490,34 @@ export class SwarmNode {
         if (stream !== 'stdout' && stream !== 'stderr') throw new UsageError('task.logs: stream must be stdout or stderr');
         return this.fleetService.logs(params.id as string, {stream, offset: (params.offset as number | undefined) ?? 0, ...(params.attempt !== undefined ? {attempt: params.attempt as number} : {})});
       }
+      default:
+        if (method.startsWith('vault.')) return this.vaultCall(method, params);
+        throw new UsageError(`unknown control method ${String(method)}`);
+    }
+  }
+
+  private async vaultCall(method: ControlMethod, params: Record<string, unknown>): Promise<unknown> {
+    await importFileVault(this.raft, dataFile(this.opts.dataDir, 'vault'));
+    switch (method) {
+      case 'vault.status':
+        return this.vault.status();
+      case 'vault.init':
+        return this.vault.init(params.passphrase as string, {...(params.hint ? {hint: params.hint as string} : {}), ...(params.kdfN ? {kdfN: params.kdfN as number} : {})});
+      case 'vault.unlock':
+        return this.vault.unlock(params.passphrase as string, params.timeoutMs as number | undefined);
+      case 'vault.lock':
+        this.vault.lock();
+        return this.vault.status();
+      case 'vault.list':
+        return this.vault.list();
+      case 'vault.get':
+        return {name: params.name as string, value: await this.vault.get(params.name as string)};
+      case 'vault.set':
+        return this.vault.set(params.name as string, params.value as string);
+      case 'vault.rm':
+        return this.vault.remove(params.name as string);
+      case 'vault.rotate':
+        return this.vault.rotate();
       default:
         throw new UsageError(`unknown control method ${String(method)}`);
     }

@@ -3,6 +3,7 @@ import * as crypto from 'node:crypto';
 import * as zmq from 'zeromq';
 
 import {SwarmError, TimeoutError, UnreachableError} from '../errors.js';
+import {processSecrets} from '../log/redactor.js';
 import type {Logger} from '../log/logger.js';
 import type {AdmissionPolicy} from '../security/admission.js';
 import {isAdmitted} from '../security/admission.js';
@@ -670,7 +671,7 @@ export class Voyager {
   private replyError(route: Route, env: Envelope, err: unknown): void {
     const known = err instanceof SwarmError;
     if (!known) this.components.log.error('handler failed', {type: env.type, err: String(err)});
-    this.reply(route, env, {ok: false, error: {code: known ? err.code : 'internal', message: known ? err.message : 'internal error'}});
+    this.reply(route, env, {ok: false, error: {code: known ? err.code : 'internal', message: known ? processSecrets.redact(err.message) : 'internal error'}});
   }
 
   private reply(route: Route, env: Envelope, body: ReplyBody): void {
