@@ -30,6 +30,13 @@ const SPECS: Record<ControlMethod, Spec> = {
   'vault.set': {name: 'string', value: 'string'},
   'vault.rm': {name: 'string'},
   'vault.rotate': {},
+  'snapshot.create': {parts: 'number?', label: 'string?', include: 'strings?'},
+  'snapshot.list': {},
+  'snapshot.verify': {id: 'string'},
+  'snapshot.repair': {id: 'string'},
+  'snapshot.rm': {id: 'string'},
+  'snapshot.restore': {id: 'string', to: 'string?'},
+  'snapshot.progress': {id: 'string'},
 };
 
 /**

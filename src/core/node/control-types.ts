@@ -9,6 +9,8 @@ import type {TaskLogs, TeleportResult} from '../fleet/fleet-service.js';
 import type {ExecutorStats} from '../fleet/task-executor.js';
 import type {VaultStatus} from '../vault/vault-service.js';
 import type {EntryInfo} from '../vault/vault.js';
+import type {SnapshotManifest, VerifyReport} from '../snapshot/manifest.js';
+import type {Progress} from '../snapshot/snapshot-service.js';
 
 /**
  * The control API a running node answers, over its Unix socket or an authenticated remote link.
@@ -93,6 +95,13 @@ export interface ControlCalls {
   'vault.set': {params: {name: string; value: string}; result: EntryInfo};
   'vault.rm': {params: {name: string}; result: {name: string; removed: true}};
   'vault.rotate': {params: null; result: VaultStatus};
+  'snapshot.create': {params: {parts?: number; label?: string; include?: string[]}; result: SnapshotManifest};
+  'snapshot.list': {params: null; result: SnapshotManifest[]};
+  'snapshot.verify': {params: {id: string}; result: VerifyReport};
+  'snapshot.repair': {params: {id: string}; result: VerifyReport & {repaired: {index: number; from: string; to: string}[]}};
+  'snapshot.rm': {params: {id: string}; result: {id: string; removed: true; unreachable: string[]}};
+  'snapshot.restore': {params: {id: string; to?: string}; result: {id: string; to: string; bytes: number; servedBy: {index: number; node: string}[]; files: number}};
+  'snapshot.progress': {params: {id: string}; result: Progress | null};
 }
 export type ControlMethod = keyof ControlCalls;
 export type ControlParams<M extends ControlMethod> = ControlCalls[M]['params'];
@@ -101,6 +110,7 @@ export const CONTROL_METHODS: readonly ControlMethod[] = [
   'status', 'fleet', 'stop', 'consensus.status', 'consensus.transfer', 'fleet.join', 'fleet.remove', 'kv.get', 'kv.put', 'kv.del', 'kv.list',
   'task.submit', 'task.list', 'task.get', 'task.cancel', 'task.teleport', 'task.logs',
   'vault.status', 'vault.init', 'vault.unlock', 'vault.lock', 'vault.list', 'vault.get', 'vault.set', 'vault.rm', 'vault.rotate',
+  'snapshot.create', 'snapshot.list', 'snapshot.verify', 'snapshot.repair', 'snapshot.rm', 'snapshot.restore', 'snapshot.progress',
 ];
 /** Methods a remote operator (role client) may call over the transport; `stop` included, as with the socket. */
 export function isControlMethod(m: unknown): m is ControlMethod {

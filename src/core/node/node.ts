@@ -25,6 +25,7 @@ import {FleetService} from '../fleet/fleet-service.js';
 import {importFileVault} from '../vault/vault-import.js';
 import {VaultService} from '../vault/vault-service.js';
 import {KvVaultStore} from '../vault/vault-store.js';
+import {SnapshotService} from '../snapshot/snapshot-service.js';
 import type {Liveness} from '../fleet/placement-loop.js';
 import {controlParams} from './control-params.js';
 import {decodeRegistration, encodeRegistration, FLEET_NAMESPACE, registrationKey} from './fleet-registry.js';
@@ -108,6 +109,7 @@ export class SwarmNode {
   raft!: RaftDriver;
   fleetService!: FleetService;
   vault!: VaultService;
+  snapshots!: SnapshotService;
   private raftStarted = false;
   private registering = false;
   private nextRegisterMs = 0;
@@ -220,6 +222,17 @@ export class SwarmNode {
     this.raftStorage = FileStorage.open(path.join(this.opts.dataDir, 'raft'));
     this.raft = new RaftDriver({transport: this.transport, storage: this.raftStorage, log: this.components.log}, {...DEFAULT_RAFT, ...this.opts.raft, id: this.identity.id});
     this.vault = new VaultService(new KvVaultStore(this.raft), {clock: this.clock});
+    this.snapshots = new SnapshotService({
+      kv: this.raft,
+      transport: this.transport,
+      log: this.components.log,
+      clock: this.clock,
+      self: this.identity.id,
+      dataDir: this.opts.dataDir,
+      stateBytes: () => Buffer.from(this.raft.kv.snapshot()),
+      nodes: () => this.registeredNodes(),
+      isAlive: (id) => this.liveness(id) === 'alive',
+    });
     this.fleetService = new FleetService(
       {
         kv: this.raft,
@@ -490,6 +503,23 @@ export class SwarmNode {
         if (stream !== 'stdout' && stream !== 'stderr') throw new UsageError('task.logs: stream must be stdout or stderr');
         return this.fleetService.logs(params.id as string, {stream, offset: (params.offset as number | undefined) ?? 0, ...(params.attempt !== undefined ? {attempt: params.attempt as number} : {})});
       }
+      case 'snapshot.create': {
+        const parts = (params.parts as number | undefined) ?? 4;
+        if (!Number.isSafeInteger(parts) || parts < 1 || parts > 1024) throw new UsageError('--parts must be 1-1024');
+        return this.snapshots.create({parts, ...(params.label ? {label: params.label as string} : {}), include: (params.include as string[] | undefined) ?? []});
+      }
+      case 'snapshot.list':
+        return this.snapshots.list();
+      case 'snapshot.verify':
+        return this.snapshots.verify(params.id as string);
+      case 'snapshot.repair':
+        return this.snapshots.repair(params.id as string);
+      case 'snapshot.rm':
+        return this.snapshots.remove(params.id as string);
+      case 'snapshot.restore':
+        return this.snapshots.restore(params.id as string, params.to as string | undefined);
+      case 'snapshot.progress':
+        return this.snapshots.progressOf(params.id as string) ?? null;
       default:
         if (method.startsWith('vault.')) return this.vaultCall(method, params);
         throw new UsageError(`unknown control method ${String(method)}`);

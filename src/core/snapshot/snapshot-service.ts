@@ -1,0 +1,400 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import {ConflictError, NotFoundError, RefusedError, UsageError} from '../errors.js';
+import type {Logger} from '../log/logger.js';
+import type {ReplicatedKv} from '../fleet/task-store.js';
+import type {Voyager} from '../transport/voyager.js';
+import {decodeManifest, MANIFEST_NAMESPACE} from './manifest.js';
+import type {PartCopyStatus, SnapshotManifest, VerifyReport} from './manifest.js';
+import {PartStore} from './part-store.js';
+import {writePayload} from './payload.js';
+import type {PayloadSource} from './payload.js';
+import {placeParts, repairTargets} from './placement.js';
+import {restorePayload} from './restore.js';
+
+const CHUNK = 256 * 1024;
+/** Chunks in flight per transfer: enough to keep a link busy, little enough to bound memory. */
+const WINDOW = 4;
+const MSG = {put: 'snapshot.part.put', hash: 'snapshot.part.hash', read: 'snapshot.part.read', replicate: 'snapshot.part.replicate', rm: 'snapshot.part.rm'} as const;
+
+export interface SnapshotDeps {
+  kv: ReplicatedKv;
+  transport: Voyager;
+  log: Logger;
+  clock: () => number;
+  self: string;
+  dataDir: string;
+  /** The replicated store's state now (what the Raft snapshot would hold). */
+  stateBytes: () => Buffer;
+  /** Registered nodes with their names. */
+  nodes: () => {id: string; name: string}[];
+  isAlive: (id: string) => boolean;
+}
+
+export interface Progress {
+  phase: string;
+  done: number;
+  total: number;
+  /** Which peer served which part (restore). */
+  servedBy: Record<number, string>;
+}
+
+/** Data-dir entries never put in a snapshot: keys, sockets, the WAL (the state stands for it), our own scratch. */
+const EXCLUDED = new Set(['identity.key', 'join.secret', 'operator.key', 'control.sock', 'node.pid', 'raft', 'snapshot-parts', 'snapshot-work', 'restore']);
+
+/**
+ * Snapshots of a node's state, cut into parts and mirrored on two peers each (RAID-10), with the
+ * manifest in the replicated store. Parts move over the Voyager transport in bounded chunks with a
+ * small window, so memory stays flat whatever the snapshot's size.
+ */
+export class SnapshotService {
+  readonly parts: PartStore;
+  private readonly progress = new Map<string, Progress>();
+
+  constructor(private readonly deps: SnapshotDeps) {
+    this.parts = new PartStore(path.join(deps.dataDir, 'snapshot-parts'));
+    const t = deps.transport;
+    t.handle(MSG.put, (env) => {
+      const b = env.body as {snap: string; part: number; offset: number; data: Uint8Array; size: number; sha256: string};
+      return this.parts.put(b.snap, b.part, b.offset, Buffer.from(b.data), b.size, b.sha256);
+    });
+    t.handle(MSG.hash, (env) => {
+      const b = env.body as {snap: string; part: number};
+      return this.parts.hash(b.snap, b.part);
+    });
+    t.handle(MSG.read, (env) => {
+      const b = env.body as {snap: string; part: number; offset: number};
+      return {data: this.parts.read(b.snap, b.part, b.offset, CHUNK)};
+    });
+    t.handle(MSG.replicate, async (env) => {
+      const b = env.body as {snap: string; part: number; to: string; size: number; sha256: string};
+      const file = this.parts.pathOf(b.snap, b.part);
+      await this.push(b.to, b.snap, b.part, b.size, b.sha256, (off, len) => readAt(file, off, len));
+      return {ok: true};
+    });
+    t.handle(MSG.rm, (env) => {
+      const b = env.body as {snap: string; part?: number};
+      if (b.part === undefined) this.parts.removeSnapshot(b.snap);
+      else this.parts.removePart(b.snap, b.part);
+      return {ok: true};
+    });
+  }
+
+  /** A request to a node; to this node itself, the local handler's work directly. */
+  private async ask(node: string, type: string, body: Record<string, unknown>, timeoutMs = 30_000): Promise<unknown> {
+    if (node !== this.deps.self) return this.deps.transport.request(node, type, body, {timeoutMs});
+    const b = body as {snap: string; part: number; offset: number; data: Uint8Array; size: number; sha256: string; to: string};
+    switch (type) {
+      case MSG.put:
+        return this.parts.put(b.snap, b.part, b.offset, Buffer.from(b.data), b.size, b.sha256);
+      case MSG.hash:
+        return this.parts.hash(b.snap, b.part);
+      case MSG.read:
+        return {data: this.parts.read(b.snap, b.part, b.offset, CHUNK)};
+      case MSG.rm:
+        if (b.part === undefined) this.parts.removeSnapshot(b.snap);
+        else this.parts.removePart(b.snap, b.part);
+        return {ok: true};
+      case MSG.replicate: {
+        const file = this.parts.pathOf(b.snap, b.part);
+        await this.push(b.to, b.snap, b.part, b.size, b.sha256, (off, len) => readAt(file, off, len));
+        return {ok: true};
+      }
+      default:
+        throw new UsageError(`unknown snapshot message ${type}`);
+    }
+  }
+
+  /** Sends one part to `to` in order, WINDOW chunks in flight (each acknowledged before the next slot frees). */
+  private async push(to: string, snap: string, part: number, size: number, sha256: string, read: (offset: number, length: number) => Buffer, onBytes?: (n: number) => void): Promise<void> {
+    if (size === 0) {
+      await this.ask(to, MSG.put, {snap, part, offset: 0, data: Buffer.alloc(0), size, sha256});
+      return;
+    }
+    // The first chunk creates the part on the receiver: it must land before the others.
+    const first = read(0, Math.min(CHUNK, size));
+    await this.ask(to, MSG.put, {snap, part, offset: 0, data: first, size, sha256});
+    onBytes?.(first.length);
+    let next = first.length;
+    // Later chunks go WINDOW at a time: the link delivers in order and the receiver checks offsets.
+    const inflight = new Set<Promise<void>>();
+    while (next < size) {
+      if (inflight.size >= WINDOW) await Promise.race(inflight);
+      const offset = next;
+      const data = read(offset, Math.min(CHUNK, size - offset));
+      next += data.length;
+      const sent: Promise<void> = this.ask(to, MSG.put, {snap, part, offset, data, size, sha256}).then(() => {
+        inflight.delete(sent);
+        onBytes?.(data.length);
+      });
+      inflight.add(sent);
+    }
+    await Promise.all(inflight);
+  }
+
+  progressOf(id: string): Progress | undefined {
+    return this.progress.get(id);
+  }
+
+  private name(id: string): string {
+    return this.deps.nodes().find((n) => n.id === id)?.name ?? id.slice(0, 12);
+  }
+
+  private async manifest(id: string): Promise<{m: SnapshotManifest; version: number}> {
+    if (!/^[0-9a-f]{4,32}$/.test(id)) throw new UsageError(`snapshot id ${JSON.stringify(id.slice(0, 40))}: expected hex`);
+    const all = (await this.deps.kv.list(MANIFEST_NAMESPACE, '')).filter((r) => r.key.startsWith(id));
+    if (all.length === 0) throw new NotFoundError(`no snapshot ${id}; see swarm snapshot list`);
+    if (all.length > 1) throw new UsageError(`snapshot ${id} is ambiguous; give more characters`);
+    const m = decodeManifest(all[0]!.value);
+    if (!m) throw new ConflictError(`snapshot ${id}'s manifest is unreadable`);
+    return {m, version: all[0]!.version};
+  }
+
+  async list(): Promise<SnapshotManifest[]> {
+    const recs = await this.deps.kv.list(MANIFEST_NAMESPACE, '');
+    return recs.map((r) => decodeManifest(r.value)).filter((m): m is SnapshotManifest => m !== undefined).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /** What goes in: the replicated store's state, the node's files (no keys), and `include` dirs. */
+  private sources(include: readonly string[]): PayloadSource[] {
+    const out: PayloadSource[] = [{rel: 'state/kv.json', data: this.deps.stateBytes()}];
+    const walk = (absDir: string, relDir: string, top: boolean): void => {
+      for (const e of fs.readdirSync(absDir, {withFileTypes: true}).sort((a, b) => a.name.localeCompare(b.name))) {
+        if (top && EXCLUDED.has(e.name)) continue;
+        if (e.name.endsWith('.tmp')) continue;
+        const abs = path.join(absDir, e.name);
+        const rel = `${relDir}/${e.name}`;
+        if (e.isDirectory()) walk(abs, rel, false);
+        else if (e.isFile()) out.push({rel, abs});
+      }
+    };
+    walk(this.deps.dataDir, 'node', true);
+    const names = new Set<string>();
+    for (const dir of include) {
+      const abs = path.resolve(dir);
+      if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new UsageError(`--include ${dir} is not a directory on the node`);
+      const name = path.basename(abs);
+      if (names.has(name)) throw new UsageError(`--include: two directories named ${name}`);
+      names.add(name);
+      walk(abs, `include/${name}`, false);
+    }
+    return out;
+  }
+
+  async create(opts: {parts: number; label?: string; include: string[]}): Promise<SnapshotManifest> {
+    const id = crypto.randomBytes(8).toString('hex');
+    const peers = this.deps.nodes().map((n) => n.id).filter((n) => n !== this.deps.self && this.deps.isAlive(n)).sort();
+    const placement = placeParts(opts.parts, peers);
+    const work = path.join(this.deps.dataDir, 'snapshot-work');
+    fs.mkdirSync(work, {recursive: true, mode: 0o700});
+    const file = path.join(work, `${id}.payload`);
+    const prog: Progress = {phase: 'packing', done: 0, total: 0, servedBy: {}};
+    this.progress.set(id, prog);
+    try {
+      const {bytes, sha256, entries} = writePayload(file, this.sources(opts.include));
+      const partSize = Math.ceil(bytes / opts.parts);
+      const parts = placement.map((copies, index) => {
+        const offset = index * partSize;
+        const size = Math.max(0, Math.min(partSize, bytes - offset));
+        return {index, offset, size, sha256: hashRange(file, offset, size), copies};
+      });
+      prog.phase = 'sending';
+      prog.total = bytes * 2;
+      // Every copy of every part in parallel across peers; each transfer is windowed.
+      await Promise.all(
+        parts.flatMap((p) => p.copies.map((to) => this.push(to, id, p.index, p.size, p.sha256, (off, len) => readAt(file, p.offset + off, len), (n) => (prog.done += n)))),
+      );
+      const m: SnapshotManifest = {
+        id,
+        ...(opts.label ? {label: opts.label} : {}),
+        createdAt: new Date(this.deps.clock()).toISOString(),
+        node: this.deps.self,
+        bytes,
+        sha256,
+        partSize,
+        parts,
+        entries: entries.map((e) => ({rel: e.rel, size: e.size})),
+      };
+      const r = await this.deps.kv.propose({op: 'put', namespace: MANIFEST_NAMESPACE, key: id, value: JSON.stringify(m), ifVersion: 0});
+      if (!r.ok) throw new ConflictError(`snapshot id ${id} collided; create again`);
+      prog.phase = 'done';
+      return m;
+    } finally {
+      fs.rmSync(file, {force: true});
+    }
+  }
+
+  async verify(ref: string): Promise<VerifyReport> {
+    const {m} = await this.manifest(ref);
+    const parts = await Promise.all(
+      m.parts.map(async (p) => {
+        const copies = await Promise.all(
+          p.copies.map(async (node): Promise<{node: string; name: string; status: PartCopyStatus}> => {
+            const status = await this.copyStatus(node, m.id, p.index, p.sha256);
+            return {node, name: this.name(node), status};
+          }),
+        );
+        return {index: p.index, size: p.size, good: copies.filter((c) => c.status === 'ok').length, copies};
+      }),
+    );
+    const degraded = parts.filter((p) => p.good < p.copies.length && p.good > 0).map((p) => p.index);
+    const lost = parts.filter((p) => p.good === 0).map((p) => p.index);
+    return {id: m.id, healthy: degraded.length === 0 && lost.length === 0, restorable: lost.length === 0, degraded, lost, parts};
+  }
+
+  private async copyStatus(node: string, snap: string, part: number, sha256: string): Promise<PartCopyStatus> {
+    if (!this.deps.isAlive(node) && node !== this.deps.self) return 'unreachable';
+    try {
+      const h = (await this.ask(node, MSG.hash, {snap, part}, 15_000)) as {sha256: string};
+      return h.sha256 === sha256 ? 'ok' : 'corrupt';
+    } catch (err) {
+      return err instanceof NotFoundError ? 'missing' : 'unreachable';
+    }
+  }
+
+  /** Re-mirrors parts that lost a copy onto live nodes that have none; drops corrupt copies. */
+  async repair(ref: string): Promise<VerifyReport & {repaired: {index: number; from: string; to: string}[]}> {
+    const report = await this.verify(ref);
+    const {m, version} = await this.manifest(ref);
+    if (report.lost.length > 0) throw new NotFoundError(`parts ${report.lost.join(', ')} of snapshot ${m.id} have no good copy left; they cannot be repaired`);
+    const live = this.deps.nodes().map((n) => n.id).filter((n) => n === this.deps.self || this.deps.isAlive(n)).sort();
+    const load = new Map<string, number>();
+    for (const p of report.parts) for (const c of p.copies) if (c.status === 'ok') load.set(c.node, (load.get(c.node) ?? 0) + 1);
+    const repaired: {index: number; from: string; to: string}[] = [];
+    const next: SnapshotManifest = {...m, parts: m.parts.map((p) => ({...p, copies: [...p.copies]}))};
+    for (const p of report.parts) {
+      if (p.good === p.copies.length) continue;
+      const good = p.copies.filter((c) => c.status === 'ok').map((c) => c.node);
+      const targets = repairTargets(p.copies.length - good.length, good, live, load);
+      if (targets.length < p.copies.length - good.length) throw new RefusedError(`part ${p.index}: not enough live nodes without a copy to re-mirror it; start another node`);
+      for (const c of p.copies) if (c.status === 'corrupt') await this.ask(c.node, MSG.rm, {snap: m.id, part: p.index}).catch(() => undefined);
+      const spec = m.parts[p.index]!;
+      for (const to of targets) {
+        await this.ask(good[0]!, MSG.replicate, {snap: m.id, part: p.index, to, size: spec.size, sha256: spec.sha256}, 600_000);
+        load.set(to, (load.get(to) ?? 0) + 1);
+        repaired.push({index: p.index, from: this.name(good[0]!), to: this.name(to)});
+      }
+      next.parts[p.index]!.copies = [...good, ...targets];
+    }
+    if (repaired.length > 0) {
+      const r = await this.deps.kv.propose({op: 'put', namespace: MANIFEST_NAMESPACE, key: m.id, value: JSON.stringify(next), ifVersion: version});
+      if (!r.ok) throw new ConflictError(`snapshot ${m.id} changed during the repair; run it again`);
+    }
+    return {...(await this.verify(m.id)), repaired};
+  }
+
+  async remove(ref: string): Promise<{id: string; removed: true; unreachable: string[]}> {
+    const {m, version} = await this.manifest(ref);
+    const holders = [...new Set(m.parts.flatMap((p) => p.copies))];
+    const unreachable: string[] = [];
+    await Promise.all(holders.map((n) => this.ask(n, MSG.rm, {snap: m.id}).catch(() => unreachable.push(this.name(n)))));
+    const r = await this.deps.kv.propose({op: 'del', namespace: MANIFEST_NAMESPACE, key: m.id, ifVersion: version});
+    if (!r.ok) throw new ConflictError(`snapshot ${m.id} changed meanwhile; retry`);
+    return {id: m.id, removed: true, unreachable};
+  }
+
+  /**
+   * Fetches every part from a good copy, checks each part and the whole, then writes the contents
+   * under `to` in one transaction. Refuses before touching `to` when a part has no good copy.
+   */
+  async restore(ref: string, to: string | undefined): Promise<{id: string; to: string; bytes: number; servedBy: {index: number; node: string}[]; files: number}> {
+    const {m} = await this.manifest(ref);
+    const report = await this.verify(m.id);
+    if (report.lost.length > 0) throw new NotFoundError(`snapshot ${m.id} cannot be restored: parts ${report.lost.join(', ')} have no good copy left (nothing was changed)`);
+    const target = path.resolve(to ?? path.join(this.deps.dataDir, 'restore', m.id));
+    const work = path.join(this.deps.dataDir, 'snapshot-work');
+    fs.mkdirSync(work, {recursive: true, mode: 0o700});
+    const file = path.join(work, `${m.id}.restore`);
+    const prog: Progress = {phase: 'fetching', done: 0, total: m.bytes, servedBy: {}};
+    this.progress.set(m.id, prog);
+    const servedBy: {index: number; node: string}[] = [];
+    try {
+      const fd = fs.openSync(file, 'w', 0o600);
+      try {
+        for (const p of report.parts) {
+          const order = [...p.copies.filter((c) => c.status === 'ok'), ...p.copies.filter((c) => c.status !== 'ok')];
+          let served: string | undefined;
+          for (const c of order) {
+            if (await this.fetchPart(c.node, m, p.index, fd, (n) => (prog.done += n))) {
+              served = c.node;
+              break;
+            }
+            prog.done = m.parts.slice(0, p.index).reduce((a, x) => a + x.size, 0);
+          }
+          if (!served) throw new NotFoundError(`part ${p.index} of snapshot ${m.id}: no copy could be fetched intact (nothing was changed)`);
+          servedBy.push({index: p.index, node: this.name(served)});
+          prog.servedBy[p.index] = this.name(served);
+        }
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      if (hashRange(file, 0, m.bytes) !== m.sha256) throw new ConflictError(`snapshot ${m.id}: the assembled whole does not match its sha256 (nothing was changed)`);
+      prog.phase = 'applying';
+      const files = restorePayload(file, target);
+      prog.phase = 'done';
+      return {id: m.id, to: target, bytes: m.bytes, servedBy, files};
+    } finally {
+      fs.rmSync(file, {force: true});
+    }
+  }
+
+  /** One part from one holder into `fd` at its offset, checked against its hash; false if it fails. */
+  private async fetchPart(node: string, m: SnapshotManifest, index: number, fd: number, onBytes: (n: number) => void): Promise<boolean> {
+    const p = m.parts[index]!;
+    const h = crypto.createHash('sha256');
+    try {
+      let off = 0;
+      while (off < p.size) {
+        const r = (await this.ask(node, MSG.read, {snap: m.id, part: index, offset: off}, 15_000)) as {data: Uint8Array};
+        const data = Buffer.from(r.data);
+        if (data.length === 0) return false;
+        let w = 0;
+        while (w < data.length) w += fs.writeSync(fd, data, w, data.length - w, p.offset + off + w);
+        h.update(data);
+        off += data.length;
+        onBytes(data.length);
+      }
+    } catch (err) {
+      this.deps.log.info('snapshot part fetch failed', {snapshot: m.id, part: index, node, err: (err as Error).message});
+      return false;
+    }
+    return h.digest('hex') === p.sha256;
+  }
+}
+
+function readAt(file: string, offset: number, length: number): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(length);
+    let n = 0;
+    while (n < length) {
+      const r = fs.readSync(fd, b, n, length - n, offset + n);
+      if (r === 0) break;
+      n += r;
+    }
+    return b.subarray(0, n);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function hashRange(file: string, offset: number, size: number): string {
+  const h = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.alloc(1024 * 1024);
+  try {
+    let done = 0;
+    while (done < size) {
+      const n = fs.readSync(fd, buf, 0, Math.min(buf.length, size - done), offset + done);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      done += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
+}
