@@ -26,6 +26,8 @@ import {importFileVault} from '../vault/vault-import.js';
 import {VaultService} from '../vault/vault-service.js';
 import {KvVaultStore} from '../vault/vault-store.js';
 import {SnapshotService} from '../snapshot/snapshot-service.js';
+import {snapshotRoutes, taskRoutes, vaultRoutes} from './service-routes.js';
+import type {Routes} from './service-routes.js';
 import type {Liveness} from '../fleet/placement-loop.js';
 import {controlParams} from './control-params.js';
 import {decodeRegistration, encodeRegistration, FLEET_NAMESPACE, registrationKey} from './fleet-registry.js';
@@ -110,6 +112,8 @@ export class SwarmNode {
   fleetService!: FleetService;
   vault!: VaultService;
   snapshots!: SnapshotService;
+  /** The services' control methods (task.*, vault.*, snapshot.*). */
+  private routes: Routes = {};
   private raftStarted = false;
   private registering = false;
   private nextRegisterMs = 0;
@@ -253,6 +257,12 @@ export class SwarmNode {
         unknownGraceMs: this.opts.failureDetector.deadAfterMs,
       },
     );
+    const vaultFile = dataFile(this.opts.dataDir, 'vault');
+    this.routes = {
+      ...taskRoutes(this.fleetService),
+      ...vaultRoutes(this.vault, () => importFileVault(this.raft, vaultFile)),
+      ...snapshotRoutes(this.snapshots),
+    };
     try {
       await this.transport.start();
     } catch (err) {
@@ -488,68 +498,11 @@ export class SwarmNode {
         return this.raft.propose({op: 'put', namespace: params.namespace as string, key: params.key as string, value: params.value as string, ...(params.ifVersion !== undefined ? {ifVersion: params.ifVersion as number} : {})});
       case 'kv.del':
         return this.raft.propose({op: 'del', namespace: params.namespace as string, key: params.key as string, ...(params.ifVersion !== undefined ? {ifVersion: params.ifVersion as number} : {})});
-      case 'task.submit':
-        return this.fleetService.submit(params.spec);
-      case 'task.list':
-        return this.fleetService.list();
-      case 'task.get':
-        return this.fleetService.get(params.id as string);
-      case 'task.cancel':
-        return this.fleetService.cancel(params.id as string);
-      case 'task.teleport':
-        return this.fleetService.teleport(params.id as string, params.to as string | undefined, (params.require as string[] | undefined) ?? []);
-      case 'task.logs': {
-        const stream = params.stream ?? 'stdout';
-        if (stream !== 'stdout' && stream !== 'stderr') throw new UsageError('task.logs: stream must be stdout or stderr');
-        return this.fleetService.logs(params.id as string, {stream, offset: (params.offset as number | undefined) ?? 0, ...(params.attempt !== undefined ? {attempt: params.attempt as number} : {})});
-      }
-      case 'snapshot.create': {
-        const parts = (params.parts as number | undefined) ?? 4;
-        if (!Number.isSafeInteger(parts) || parts < 1 || parts > 1024) throw new UsageError('--parts must be 1-1024');
-        return this.snapshots.create({parts, ...(params.label ? {label: params.label as string} : {}), include: (params.include as string[] | undefined) ?? []});
-      }
-      case 'snapshot.list':
-        return this.snapshots.list();
-      case 'snapshot.verify':
-        return this.snapshots.verify(params.id as string);
-      case 'snapshot.repair':
-        return this.snapshots.repair(params.id as string);
-      case 'snapshot.rm':
-        return this.snapshots.remove(params.id as string);
-      case 'snapshot.restore':
-        return this.snapshots.restore(params.id as string, params.to as string | undefined);
-      case 'snapshot.progress':
-        return this.snapshots.progressOf(params.id as string) ?? null;
-      default:
-        if (method.startsWith('vault.')) return this.vaultCall(method, params);
+      default: {
+        const route = this.routes[method];
+        if (route) return route(params);
         throw new UsageError(`unknown control method ${String(method)}`);
-    }
-  }
-
-  private async vaultCall(method: ControlMethod, params: Record<string, unknown>): Promise<unknown> {
-    await importFileVault(this.raft, dataFile(this.opts.dataDir, 'vault'));
-    switch (method) {
-      case 'vault.status':
-        return this.vault.status();
-      case 'vault.init':
-        return this.vault.init(params.passphrase as string, {...(params.hint ? {hint: params.hint as string} : {}), ...(params.kdfN ? {kdfN: params.kdfN as number} : {})});
-      case 'vault.unlock':
-        return this.vault.unlock(params.passphrase as string, params.timeoutMs as number | undefined);
-      case 'vault.lock':
-        this.vault.lock();
-        return this.vault.status();
-      case 'vault.list':
-        return this.vault.list();
-      case 'vault.get':
-        return {name: params.name as string, value: await this.vault.get(params.name as string)};
-      case 'vault.set':
-        return this.vault.set(params.name as string, params.value as string);
-      case 'vault.rm':
-        return this.vault.remove(params.name as string);
-      case 'vault.rotate':
-        return this.vault.rotate();
-      default:
-        throw new UsageError(`unknown control method ${String(method)}`);
+      }
     }
   }
 
