@@ -83,7 +83,7 @@ const started = new Set<ChildProcess>();
 /** Fast failure-detector timings for tests; the flags are what an operator would pass. */
 export const FAST_TIMINGS = ['--heartbeat-interval', '200ms', '--suspect-after', '1s', '--dead-after', '2500ms'];
 
-export function startNode(opts: {name: string; dataDir: string; port: number; peers?: number[]; joinSecretFile?: string; extra?: string[]; prefix?: string[]; bind?: string}): RunningNode {
+export function startNode(opts: {name: string; dataDir: string; port: number; peers?: number[]; joinSecretFile?: string; extra?: string[]; prefix?: string[]; bind?: string; env?: Record<string, string>}): RunningNode {
   const args = [
     BIN, 'node', 'start',
     '--name', opts.name,
@@ -96,7 +96,7 @@ export function startNode(opts: {name: string; dataDir: string; port: number; pe
     ...(opts.extra ?? ['--no-mdns']),
   ];
   const argv = [...(opts.prefix ?? []), process.execPath, ...args];
-  const proc = spawn(argv[0]!, argv.slice(1), {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1'}});
+  const proc = spawn(argv[0]!, argv.slice(1), {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1', ...opts.env}});
   started.add(proc);
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -107,6 +107,30 @@ export function startNode(opts: {name: string; dataDir: string; port: number; pe
     }),
   );
   return {name: opts.name, dataDir: opts.dataDir, port: opts.port, proc, stderr: () => err, exited};
+}
+
+/** A statically configured cluster on loopback: member names, their ports, one data dir each under `dir`. */
+export interface StaticCluster {
+  names: string[];
+  ports: number[];
+  dir: string;
+  secret: string;
+  /** Flags for every member (Raft bootstrap by all names and a fast tick are added). */
+  extra?: (name: string) => string[];
+}
+
+/** Starts one member: the others are its static peers; all names are the initial Raft voters. */
+export function startMember(c: StaticCluster, name: string, env?: Record<string, string>): RunningNode {
+  const i = c.names.indexOf(name);
+  return startNode({
+    name,
+    dataDir: path.join(c.dir, name),
+    port: c.ports[i]!,
+    peers: c.ports.filter((_, k) => k !== i),
+    joinSecretFile: c.secret,
+    extra: ['--no-mdns', '--raft-bootstrap', c.names.join(','), '--raft-tick', '20ms', ...(c.extra?.(name) ?? [])],
+    ...(env ? {env} : {}),
+  });
 }
 
 /**

@@ -6,14 +6,13 @@
  * except under CI.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 import type {Task} from '../../src/core/fleet/task.js';
 import Dockerode from 'dockerode';
 
 import {ProcessRunner} from '../../src/core/sandbox/process-runner.js';
 import {dockerAvailable, ensureBusyboxImage} from '../helpers/docker.js';
-import {cleanup, cli, control, freePort, startNode, tmpDir, waitFor, waitUp, writeJoinSecret} from '../helpers/cluster.js';
+import {cleanup, cli, control, freePort, startMember, tmpDir, waitFor, waitUp, writeJoinSecret} from '../helpers/cluster.js';
 import type {RunningNode} from '../helpers/cluster.js';
 
 const dir = tmpDir('fleet');
@@ -25,15 +24,7 @@ const ports: number[] = [];
 let skip: string | undefined;
 
 function start(name: string): RunningNode {
-  const i = NAMES.indexOf(name);
-  const node = startNode({
-    name,
-    dataDir: path.join(dir, name),
-    port: ports[i]!,
-    peers: ports.filter((_, k) => k !== i),
-    joinSecretFile: secret,
-    extra: ['--no-mdns', '--raft-bootstrap', NAMES.join(','), '--raft-tick', '20ms', ...(name === 'fgpu' ? ['--gpus', '1', '--label', 'accel=gpu'] : ['--gpus', '0'])],
-  });
+  const node = startMember({names: NAMES, ports, dir, secret, extra: (n) => (n === 'fgpu' ? ['--gpus', '1', '--label', 'accel=gpu'] : ['--gpus', '0'])}, name);
   nodes.set(name, node);
   return node;
 }

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 
 import {attachSocket} from '../../src/core/client/attach.js';
 import type {NodeClient} from '../../src/core/client/attach.js';
-import {cleanup, cli, control, freePort, startNode, tmpDir, waitFor, waitUp, writeJoinSecret} from '../helpers/cluster.js';
+import {cleanup, cli, control, freePort, startMember, startNode, tmpDir, waitFor, waitUp, writeJoinSecret} from '../helpers/cluster.js';
 import type {RunningNode} from '../helpers/cluster.js';
 
 const TRIALS = Number(process.env.SWARM_FAILOVER_TRIALS ?? 20);
@@ -35,15 +35,7 @@ async function cluster(prefix: string, n: number): Promise<Cluster> {
     ports,
     nodes: new Map(),
     start(name) {
-      const i = names.indexOf(name);
-      const node = startNode({
-        name,
-        dataDir: path.join(dir, name),
-        port: ports[i]!,
-        peers: ports.filter((_, k) => k !== i),
-        joinSecretFile: secret,
-        extra: ['--no-mdns', '--raft-bootstrap', names.join(','), '--raft-tick', '20ms'],
-      });
+      const node = startMember({names, ports, dir, secret}, name);
       c.nodes.set(name, node);
       return node;
     },

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 
 import type {SnapshotManifest} from '../../src/core/snapshot/manifest.js';
 import {StateTransaction} from '../../src/core/storage/index.js';
-import {cleanup, cli, control, freePort, startNode, tmpDir, waitFor, waitUp, writeJoinSecret} from '../helpers/cluster.js';
+import {cleanup, cli, control, freePort, startMember, tmpDir, waitFor, waitUp, writeJoinSecret} from '../helpers/cluster.js';
 import type {RunningNode} from '../helpers/cluster.js';
 
 const dir = tmpDir('snap');
@@ -21,18 +21,10 @@ const ids = new Map<string, string>();
 const ports: number[] = [];
 const state = path.join(dir, 'memory');
 
-function start(name: string, env: Record<string, string> = {}): RunningNode {
-  const i = NAMES.indexOf(name);
-  const saved = {...process.env};
-  Object.assign(process.env, env);
-  try {
-    const node = startNode({name, dataDir: path.join(dir, name), port: ports[i]!, peers: ports.filter((_, k) => k !== i), joinSecretFile: secret, extra: ['--no-mdns', '--raft-bootstrap', NAMES.join(','), '--raft-tick', '20ms']});
-    nodes.set(name, node);
-    return node;
-  } finally {
-    for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
+function start(name: string, env?: Record<string, string>): RunningNode {
+  const node = startMember({names: NAMES, ports, dir, secret}, name, env);
+  nodes.set(name, node);
+  return node;
 }
 
 /** path -> sha256 of every file under root (the journal dir excluded), to compare trees byte for byte. */
