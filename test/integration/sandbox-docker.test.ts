@@ -156,6 +156,8 @@ if (!availability.ok) {
     test('a never-ending command times out', async () => {
       const r = await runner.run(sh('echo started; sleep 60', {timeoutMs: 1_500}));
       expect(r.status).toBe('timeout');
+      // It waited for the killed container's exit (not the poll timer that was running at the kill).
+      expect(r.detail).toBe('killed after 1500 ms');
       expect(r.exitCode).toBeNull();
       expect(r.stdout.toString()).toBe('started\n');
       expect(r.durationMs).toBeGreaterThanOrEqual(1_400);

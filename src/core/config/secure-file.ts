@@ -1,28 +1,14 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 import {UsageError} from '../errors.js';
+import {atomicWriteFile} from '../storage/atomic-file.js';
 
 /**
- * Writes a file holding key material: a temp file created 0600, fsynced, renamed into place, and
- * the directory fsynced, so a crash leaves either the old file or the whole new one.
+ * Writes a file holding key material: 0600, durably and atomically (a crash leaves the old file or
+ * the whole new one).
  */
 export function writeSecretFile(file: string, data: Buffer | string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
-  try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  const dfd = fs.openSync(path.dirname(file), 'r');
-  try {
-    fs.fsyncSync(dfd);
-  } finally {
-    fs.closeSync(dfd);
-  }
+  atomicWriteFile(file, data, 0o600);
 }
 
 /**

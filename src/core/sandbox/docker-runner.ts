@@ -221,11 +221,14 @@ export class DockerRunner implements Sandbox {
         exit.code = typeof r?.StatusCode === 'number' ? r.StatusCode : null;
       });
       for (;;) {
-        const grace = delay(stopReason !== null ? KILL_GRACE_MS : 1_000);
+        // Only a timer started after the kill is the kill's grace; the 1 s poll running when stop()
+        // fired must not count as it.
+        const killGrace = stopReason !== null;
+        const grace = delay(killGrace ? KILL_GRACE_MS : 1_000);
         const winner = await Promise.race([waitExit.then(() => 'exit' as const), grace.promise]);
         grace.cancel();
         if (winner === 'exit') break;
-        if (stopReason !== null) {
+        if (killGrace) {
           // Killed but not gone after the grace: give up; the finally removes it with force.
           gone = true;
           break;

@@ -39,3 +39,15 @@ export function keepFile(src: string, dst: string): void {
     closeSync(fd);
   }
 }
+
+/** Stages a caller-prepared file as new content: linked (or copied) into the txn dir, given its mode, fsynced. */
+export function stageFile(src: string, dst: string, mode: number): void {
+  keepFile(src, dst);
+  chmodSync(dst, mode);
+  const fd = openSync(dst, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,9 +1,9 @@
 import {randomBytes} from 'node:crypto';
-import {mkdirSync, renameSync} from 'node:fs';
+import {mkdirSync, renameSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 
 import {fsyncDir} from '../consensus/raft/wal/fs-util.js';
-import {assert, InternalError, SwarmError} from '../errors.js';
+import {assert, InternalError, SwarmError, UsageError} from '../errors.js';
 import {discardTxnDir, redo, removeTxnDir, undo} from './apply.js';
 import {FaultHalt, FaultPlan} from './fault.js';
 import type {TxnFaultStep} from './fault.js';
@@ -13,7 +13,7 @@ import {RootLock} from './lock.js';
 import {resolveRoot, TXN_DIR} from './paths.js';
 import {recoverLocked, recoverTransactions} from './recover.js';
 import type {RecoverOptions, RecoveryReport} from './recover.js';
-import {keepFile, writeStaged} from './stage.js';
+import {keepFile, stageFile, writeStaged} from './stage.js';
 import {StagedView} from './view.js';
 import type {Plan} from './view.js';
 
@@ -116,6 +116,20 @@ export class StateTransaction {
     return this;
   }
 
+  /**
+   * Like write(), with the content of `source`: a file the caller wrote (and may not touch again),
+   * on the root's filesystem. It is linked into the transaction, never read into memory, so large
+   * files (a restored snapshot) cost no more memory than small ones.
+   */
+  writeFrom(rel: string, source: string, opts: WriteOptions = {}): this {
+    this.assertOpen();
+    const mode = opts.mode ?? 0o600;
+    assert(Number.isInteger(mode) && mode >= 0 && mode <= 0o7777, `file mode ${mode} is 0..0o7777`);
+    if (!statSync(source).isFile()) throw new UsageError(`${source} is not a regular file`);
+    this.view.writeFile(rel, source, mode);
+    return this;
+  }
+
   /** Deletes the file at `rel`; nothing if there is none. Directories are never deleted. */
   delete(rel: string): this {
     this.assertOpen();
@@ -210,6 +224,7 @@ export class StateTransaction {
     const entries: JournalEntry[] = plan.entries.map((p, i) => {
       let after: string | null = null;
       if (p.final.kind === 'data') writeStaged(join(txdir, `new-${i}`), p.final.data, p.final.mode);
+      else if (p.final.kind === 'file') stageFile(p.final.source, join(txdir, `new-${i}`), p.final.mode);
       else if (p.final.kind === 'move') keepFile(join(this.root, p.final.from), join(txdir, `new-${i}`));
       if (p.final.kind !== 'absent') {
         after = `new-${i}`;

@@ -13,6 +13,8 @@ import type {DiskKind} from './paths.js';
  */
 export type Final =
   | {kind: 'data'; data: Buffer; mode: number}
+  /** The content of a file the caller prepared (big content that should not sit in memory). */
+  | {kind: 'file'; source: string; mode: number}
   /** The file that was at `from` before the transaction (a rename). */
   | {kind: 'move'; from: string}
   | {kind: 'absent'};
@@ -51,6 +53,7 @@ export class StagedView {
     if (k === 'absent') return undefined;
     const f = this.finals.get(rel) ?? {kind: 'move', from: rel};
     if (f.kind === 'data') return Buffer.from(f.data);
+    if (f.kind === 'file') return readFileSync(f.source);
     if (f.kind === 'move') return readFileSync(join(this.root, f.from));
     return undefined;
   }
@@ -58,6 +61,11 @@ export class StagedView {
   write(rel: string, data: Buffer, mode: number): void {
     this.checkTarget(rel);
     this.finals.set(rel, {kind: 'data', data, mode});
+  }
+
+  writeFile(rel: string, source: string, mode: number): void {
+    this.checkTarget(rel);
+    this.finals.set(rel, {kind: 'file', source, mode});
   }
 
   delete(rel: string): void {

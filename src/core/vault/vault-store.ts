@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 import {ConflictError, NotFoundError} from '../errors.js';
-import {faultPoint} from '../config/fault.js';
-import {writeFileAtomic} from '../consensus/raft/wal/fs-util.js';
+import {runTransaction, StateTransaction} from '../storage/index.js';
 import type {ReplicatedKv} from '../fleet/task-store.js';
 import {parseVault} from './vault-document.js';
 import type {VaultDocument} from './vault-document.js';
@@ -24,6 +24,8 @@ export class FileVaultStore implements VaultStore {
   constructor(readonly where: string) {}
 
   async load(): Promise<VaultDocument | undefined> {
+    // A save a crash interrupted is finished or undone first.
+    if (fs.existsSync(path.dirname(this.where))) StateTransaction.recover(path.dirname(this.where));
     let text: string;
     try {
       text = fs.readFileSync(this.where, 'utf8');
@@ -37,8 +39,8 @@ export class FileVaultStore implements VaultStore {
   async save(next: VaultDocument): Promise<void> {
     const cur = await this.load();
     if ((cur?.revision ?? -1) !== next.revision - 1 && !(cur === undefined && next.revision === 0)) throw new ConflictError(`${this.where} changed meanwhile; retry`);
-    // temp file 0600, fsync, rename, fsync dir: a crash leaves the old vault or the new one, whole.
-    writeFileAtomic(this.where, [Buffer.from(JSON.stringify(next, null, 1) + '\n')], () => faultPoint('vault:before-rename'));
+    // One transaction: a crash at any step leaves the old vault or the new one, whole.
+    runTransaction(path.dirname(this.where), (tx) => tx.write(path.basename(this.where), JSON.stringify(next, null, 1) + '\n', {mode: 0o600}));
   }
 }
 

@@ -261,3 +261,19 @@ test('atomicWriteFile replaces a file with the exact mode and leaves no temp fil
   expect(() => atomicWriteFile(path.join(root, 'no/such/dir'), 'x')).toThrow(/ENOENT/);
   expect(fs.readdirSync(root).sort()).toEqual(['conf', 'fresh']);
 });
+
+describe('writeFrom (content from a prepared file)', () => {
+  test('the file is linked in, not read; modes apply; a missing source is refused at the call', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-txn-from-'));
+    const src = path.join(root, '..', `${path.basename(root)}.src`);
+    fs.writeFileSync(src, 'big content');
+    StateTransaction.begin(root).writeFrom('a/b.bin', src, {mode: 0o640}).commit();
+    expect(fs.readFileSync(path.join(root, 'a/b.bin'), 'utf8')).toBe('big content');
+    expect(fs.statSync(path.join(root, 'a/b.bin')).mode & 0o777).toBe(0o640);
+    const tx = StateTransaction.begin(root);
+    expect(() => tx.writeFrom('c', path.join(root, 'nope'))).toThrow();
+    tx.abort();
+    fs.rmSync(root, {recursive: true, force: true});
+    fs.rmSync(src, {force: true});
+  });
+});
