@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
+import {runFleet} from './fleet.js';
 import {runRaft} from './raft.js';
 import {runTransport} from './transport.js';
 
@@ -25,6 +26,7 @@ export interface BenchOutput {
 const BENCHMARKS: Record<string, (opts: BenchOptions) => Promise<BenchOutput>> = {
   transport: runTransport,
   raft: runRaft,
+  fleet: runFleet,
 };
 const FLAGS = new Set(['--quick', '--profile']);
 

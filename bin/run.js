@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Production entry point: runs the compiled commands in dist/.
-import {execute} from '@oclif/core';
+import {cacheRootManifest, importOclif} from './fast-start.js';
 
 // One place for process-wide safety nets (STYLE: never per run).
 process.on('unhandledRejection', (err) => {
@@ -8,4 +8,6 @@ process.on('unhandledRejection', (err) => {
   process.exit(1);
 });
 
+const {execute, Plugin} = await importOclif();
+cacheRootManifest(Plugin);
 await execute({dir: import.meta.url});
