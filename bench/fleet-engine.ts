@@ -44,7 +44,7 @@ export interface EngineProbe {
 export function engineProbe(docker: Dockerode, image: string): EngineProbe {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-bench-engine-'));
   fs.chmodSync(workDir, 0o777); // as run-local does: the sandbox user is nobody
-  const runner = new DockerRunner({docker});
+  const runner = new DockerRunner({});
   const run: Record<EngineVariant, () => Promise<void>> = {
     runner: async () => {
       const r = await runner.run({

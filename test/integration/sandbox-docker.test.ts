@@ -25,7 +25,7 @@ if (!availability.ok) {
 } else {
   describe('DockerRunner', () => {
     const docker = new Dockerode();
-    const runner = new DockerRunner({docker});
+    const runner = new DockerRunner({});
     let image = '';
     const dirs: string[] = [];
 

@@ -11,10 +11,11 @@
  * With egress rules the task joins the network namespace of a holder container instead, where only
  * the allowed host:port pairs lead anywhere (see egress-docker.ts); that needs root and a local engine.
  */
-import Dockerode from 'dockerode';
 import {Writable} from 'node:stream';
 
 import {openDockerEgress, type DockerEgress} from './egress-docker.js';
+import {demux, EngineClient, engineSocket} from './engine-client.js';
+import type {Engine, EngineContainer} from './engine-client.js';
 import {EgressRuleError, parseEgressRules, planEgress, type EgressPlan} from './egress-rules.js';
 import type {Availability, Sandbox, SandboxResult, SandboxRunOptions, SandboxSpec, SandboxStatus} from './types.js';
 
@@ -80,13 +81,22 @@ function delay(ms: number): {promise: Promise<'timer'>; cancel: () => void} {
 
 export class DockerRunner implements Sandbox {
   readonly kind = 'docker' as const;
-  private readonly docker: Dockerode;
+  private readonly docker: Engine;
   private readonly where: string;
 
-  constructor(components: {docker?: Dockerode}, init: {socketPath?: string} = {}) {
-    this.docker =
-      components.docker ?? (init.socketPath ? new Dockerode({socketPath: init.socketPath}) : new Dockerode());
+  constructor(components: {engine?: Engine}, init: {socketPath?: string} = {}) {
     this.where = init.socketPath ?? process.env.DOCKER_HOST ?? '/var/run/docker.sock';
+    let engine = components.engine;
+    if (!engine) {
+      try {
+        engine = new EngineClient(engineSocket(init.socketPath));
+      } catch (err) {
+        // An engine we cannot talk to: available() says why.
+        const why = err as Error;
+        engine = {ping: () => Promise.reject(why), createContainer: () => Promise.reject(why)};
+      }
+    }
+    this.docker = engine;
   }
 
   async available(): Promise<Availability> {
@@ -138,7 +148,7 @@ export class DockerRunner implements Sandbox {
     if (signal?.aborted) return result('killed', null, 'aborted before start');
 
     let stopReason: SandboxStatus | null = null;
-    let container: Dockerode.Container | undefined;
+    let container: EngineContainer | undefined;
     let exited = false;
     const stop = (reason: SandboxStatus): void => {
       if (stopReason !== null || exited || !container) return;
@@ -197,16 +207,16 @@ export class DockerRunner implements Sandbox {
           LogConfig: {Type: 'none', Config: {}},
         },
       });
-      const stream = await container.attach({stream: true, stdout: true, stderr: true});
+      const stream = await container.attach();
       const drained = new Promise<void>((resolve) => {
         stream.on('end', resolve);
         stream.on('close', resolve);
         stream.on('error', () => resolve());
       });
-      container.modem.demuxStream(stream, out.sink, err.sink);
+      demux(stream, out.sink, err.sink);
 
       // 'next-exit': registered before start so a fast exit is not missed (the default returns at once for a created container)
-      const waited = container.wait({condition: 'next-exit'});
+      const waited = container.wait('next-exit');
       waited.catch(() => undefined);
       await container.start();
       signal?.addEventListener('abort', onAbort, {once: true});
@@ -262,7 +272,7 @@ export class DockerRunner implements Sandbox {
       clearTimeout(timeout);
       signal?.removeEventListener('abort', onAbort);
       if (container) {
-        await container.remove({force: true, v: true}).catch(() => {
+        await container.remove().catch(() => {
           /* already removed */
         });
       }

@@ -10,7 +10,7 @@
 import {randomBytes} from 'node:crypto';
 import {readFile} from 'node:fs/promises';
 
-import type Dockerode from 'dockerode';
+import type {Engine, EngineContainer} from './engine-client.js';
 
 import {addLocalAddresses, attachNamedNetns, type NamedNetns} from './egress-netns.js';
 import {startEgressRelay, type EgressRelay} from './egress-relay.js';
@@ -53,15 +53,15 @@ async function hasToken(pid: number, token: string): Promise<boolean> {
   }
 }
 
-export async function openDockerEgress(docker: Dockerode, plan: EgressPlan, options: HolderOptions): Promise<DockerEgress> {
+export async function openDockerEgress(docker: Engine, plan: EgressPlan, options: HolderOptions): Promise<DockerEgress> {
   const token = randomBytes(12).toString('hex');
-  let holder: Dockerode.Container | undefined;
+  let holder: EngineContainer | undefined;
   let ns: NamedNetns | undefined;
   let relay: EgressRelay | undefined;
   const close = async (): Promise<void> => {
     relay?.close();
     await ns?.destroy();
-    await holder?.remove({force: true, v: true}).catch(() => undefined);
+    await holder?.remove().catch(() => undefined);
   };
   try {
     holder = await docker
