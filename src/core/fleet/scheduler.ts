@@ -57,7 +57,8 @@ export function fits(need: Resources, free: Resources): boolean {
 }
 
 export function labelsMatch(need: Record<string, string>, have: Record<string, string>): boolean {
-  return Object.entries(need).every(([k, v]) => have[k] === v);
+  for (const k in need) if (have[k] !== need[k]) return false;
+  return true;
 }
 
 /** Task order: priority descending, then submission order, then id (total, so the result is deterministic). */
@@ -77,27 +78,36 @@ function leftoverScore(need: Resources, free: Resources): number {
 
 export function schedule(tasks: readonly PendingTask[], nodes: readonly NodeOffer[]): Schedule {
   const free = new Map(nodes.map((n) => [n.id, {...n.free}]));
+  const frees = nodes.map((n) => free.get(n.id)!);
   const placements: Placement[] = [];
   const pending: Unplaced[] = [];
   for (const t of [...tasks].sort(byPriority)) {
-    const eligible = nodes.filter((n) => (t.node === undefined || n.id === t.node) && labelsMatch(t.requires.labels, n.labels));
-    const fitting = eligible.filter((n) => fits(t.requires, free.get(n.id)!));
-    if (fitting.length === 0) {
+    // One pass over the nodes, no allocation: this loop runs tasks x nodes times.
+    const need = t.requires;
+    let best = -1;
+    let bestScore = Infinity;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i]!;
+      const f = frees[i]!;
+      if (t.node !== undefined && n.id !== t.node) continue;
+      if (need.cores > f.cores || need.memoryBytes > f.memoryBytes || need.gpus > f.gpus) continue;
+      if (!labelsMatch(need.labels, n.labels)) continue;
+      const score = leftoverScore(need, f);
+      if (score < bestScore || (score === bestScore && n.id < nodes[best]!.id)) {
+        best = i;
+        bestScore = score;
+      }
+    }
+    if (best < 0) {
+      const eligible = nodes.filter((n) => (t.node === undefined || n.id === t.node) && labelsMatch(need.labels, n.labels));
       pending.push({task: t.id, reason: whyNot(t, nodes, eligible, free)});
       continue;
     }
-    let best = fitting[0]!;
-    let bestScore = leftoverScore(t.requires, free.get(best.id)!);
-    for (const n of fitting.slice(1)) {
-      const s = leftoverScore(t.requires, free.get(n.id)!);
-      if (s < bestScore || (s === bestScore && n.id < best.id)) {
-        best = n;
-        bestScore = s;
-      }
-    }
-    const f = free.get(best.id)!;
-    for (const r of RESOURCES) f[r] -= t.requires[r];
-    placements.push({task: t.id, node: best.id});
+    const f = frees[best]!;
+    f.cores -= need.cores;
+    f.memoryBytes -= need.memoryBytes;
+    f.gpus -= need.gpus;
+    placements.push({task: t.id, node: nodes[best]!.id});
   }
   return {placements, pending};
 }
