@@ -7,6 +7,7 @@ import {execFileSync, spawn} from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import {ProcessRunner} from '../../src/core/sandbox/process-runner.js';
 import {VaultService} from '../../src/core/vault/vault-service.js';
 import {FileVaultStore} from '../../src/core/vault/vault-store.js';
 import {BIN, cli, tmpDir, waitFor} from '../helpers/cluster.js';
@@ -136,6 +137,23 @@ describe('vault CLI (file store)', () => {
     expect(ps).not.toContain(SECRET);
     expect(await exited).toBe(0);
     expect(out).toBe('t=[REDACTED]\n[REDACTED]\ndone\n');
+  }, 30_000);
+});
+
+describe('sandbox output path', () => {
+  test('sandbox run takes K=vault:NAME from the vault and its output comes back redacted', async () => {
+    const a = await new ProcessRunner().available();
+    if (!a.ok) {
+      if (process.env.CI) throw new Error(`process sandbox unavailable under CI: ${a.reason}`);
+      console.warn(`process sandbox unavailable, skipping: ${a.reason}`);
+      return;
+    }
+    const d = await newVault('sandbox', {api: SECRET});
+    const r = await run(['sandbox', 'run', '--runner', 'process', '--env', 'K=vault:api', '--data-dir', d, ...pf, '--', 'sh', '-c', 'echo "k=$K"; printf %s "$K" | base64; echo "e=$K" >&2'], null);
+    expect(r).toMatchObject({code: 0, stdout: 'k=[REDACTED]\n[REDACTED]\n', stderr: 'e=[REDACTED]\n'});
+    const j = await run(['sandbox', 'run', '--json', '--runner', 'process', '--env', 'K=vault:api', '--data-dir', d, ...pf, '--', 'sh', '-c', 'echo "$K"'], null);
+    expect(j.stdout).not.toContain(SECRET);
+    expect(JSON.parse(j.stdout)).toMatchObject({stdout: '[REDACTED]\n'});
   }, 30_000);
 });
 

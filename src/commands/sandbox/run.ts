@@ -3,7 +3,11 @@ import {Flags} from '@oclif/core';
 import {SwarmCommand} from '../../cli/base-command.js';
 import {parseDurationMs} from '../../core/config/duration.js';
 import {parseSizeBytes} from '../../core/config/size.js';
-import {ExitCode, UsageError} from '../../core/errors.js';
+import {UsageError} from '../../core/errors.js';
+import {parseEnvFlags, sandboxExitCode} from '../../cli/flags.js';
+import {vaultFlags, withVault} from '../../cli/vault-access.js';
+import {processSecrets} from '../../core/log/redactor.js';
+import {VAULT_REF} from '../../core/vault/vault-service.js';
 
 export interface SandboxRunOutput {
   runner: string;
@@ -37,7 +41,8 @@ When the sandbox stopped it: 7 timeout, 5 a limit was hit (memory, output, proce
     pids: Flags.integer({summary: 'Most processes at once.', default: 64, min: 1, env: 'SWARM_PIDS'}),
     timeout: Flags.string({summary: 'Wall-clock limit.', default: '60s', env: 'SWARM_TIMEOUT'}),
     'max-output': Flags.string({summary: 'Captured output limit per stream.', default: '1m', env: 'SWARM_MAX_OUTPUT'}),
-    env: Flags.string({summary: 'Environment variable K=V for the command (repeatable).', multiple: true}),
+    env: Flags.string({summary: 'Environment variable K=V for the command (repeatable); K=vault:NAME takes it from the vault.', multiple: true}),
+    ...vaultFlags,
     'allow-egress': Flags.string({summary: 'host:port the command may reach (repeatable).', multiple: true}),
   };
 
@@ -47,12 +52,7 @@ When the sandbox stopped it: 7 timeout, 5 a limit was hit (memory, output, proce
     if (command.length === 0) throw new UsageError('give the command after --, e.g. swarm sandbox run -- echo hi');
     const cpus = Number(flags.cpus);
     if (!(cpus > 0 && cpus <= 1024)) throw new UsageError(`--cpus ${flags.cpus}: expected a positive number of cores`);
-    const env: Record<string, string> = {};
-    for (const kv of flags.env ?? []) {
-      const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(kv);
-      if (!m) throw new UsageError(`--env ${kv.split('=')[0]}: expected NAME=value`);
-      env[m[1]!] = m[2]!;
-    }
+    const env = await resolveVaultRefs(parseEnvFlags(flags.env), flags, this.dataDir(flags));
     const {runLocal} = await import('../../core/sandbox/run-local.js');
     const controller = new AbortController();
     const r = await runLocal(
@@ -69,36 +69,36 @@ When the sandbox stopped it: 7 timeout, 5 a limit was hit (memory, output, proce
       },
       {signal: controller.signal},
     );
+    // Secrets given by vault reference never come back out: output passes through the redactor.
+    const clean = (b: Buffer): string => processSecrets.redact(b.toString('utf8'));
     const out: SandboxRunOutput = {
       runner: r.runner,
       exitCode: r.exitCode,
       status: r.status,
       ...(r.detail ? {detail: r.detail} : {}),
       durationMs: r.durationMs,
-      stdout: r.stdout.toString('utf8'),
-      stderr: r.stderr.toString('utf8'),
+      stdout: clean(r.stdout),
+      stderr: clean(r.stderr),
       stdoutTruncated: r.stdoutTruncated,
       stderrTruncated: r.stderrTruncated,
     };
     if (!this.jsonEnabled()) {
-      process.stdout.write(r.stdout);
-      process.stderr.write(r.stderr);
+      process.stdout.write(processSecrets.size > 0 ? out.stdout : r.stdout);
+      process.stderr.write(processSecrets.size > 0 ? out.stderr : r.stderr);
       if (r.status) process.stderr.write(`swarm: sandbox stopped the command: ${r.status}${r.detail ? ` (${r.detail})` : ''}\n`);
     }
-    process.exitCode = exitCodeFor(r.status, r.exitCode);
+    process.exitCode = sandboxExitCode(r.status, r.exitCode);
     return out;
   }
 }
 
-function exitCodeFor(status: string | null, exitCode: number | null): number {
-  switch (status) {
-    case null:
-      return exitCode ?? ExitCode.Internal;
-    case 'timeout':
-      return ExitCode.Timeout;
-    case 'error':
-      return ExitCode.Internal;
-    default:
-      return ExitCode.Refused;
-  }
+/** `K=vault:NAME` values from the vault (the running node's, or the data dir's file with the passphrase). */
+async function resolveVaultRefs(env: Record<string, string>, flags: {'passphrase-file'?: string}, dataDir: string): Promise<Record<string, string>> {
+  const refs = Object.entries(env).filter(([, v]) => VAULT_REF.test(v));
+  if (refs.length === 0) return env;
+  return withVault({timeout: '10s', ...(flags['passphrase-file'] ? {'passphrase-file': flags['passphrase-file']} : {})}, dataDir, async (v) => {
+    const out = {...env};
+    for (const [k, ref] of refs) out[k] = await v.get(VAULT_REF.exec(ref)![1]!);
+    return out;
+  });
 }
