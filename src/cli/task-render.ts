@@ -48,12 +48,6 @@ function shortCommand(cmd: string[]): string {
   return s.length > 40 ? s.slice(0, 39) + '…' : s;
 }
 
-/** One line per change when following (`task list --watch` piped, `task teleport`). */
-export function taskLine(t: Task, nodeName: (id: string) => string): string {
-  const h = t.history.at(-1)!;
-  return `${t.id} ${t.state}${t.node ? ` on ${nodeName(t.node)}` : ''} (attempt ${t.attempt}): ${t.state === 'pending' && t.pendingReason ? t.pendingReason : h.reason}`;
-}
-
 /** Node ids to names, from the fleet view of the attached node (ids it does not know stay ids). */
 export async function nodeNamer(client: NodeClient): Promise<(id: string) => string> {
   const fleet = await client.call('fleet', null);

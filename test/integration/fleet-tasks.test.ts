@@ -5,6 +5,7 @@
  * comes back and reports late. Where the process sandbox cannot run, this file says why and passes,
  * except under CI.
  */
+import {spawn} from 'node:child_process';
 import * as fs from 'node:fs';
 
 import type {Task} from '../../src/core/fleet/task.js';
@@ -12,7 +13,7 @@ import Dockerode from 'dockerode';
 
 import {ProcessRunner} from '../../src/core/sandbox/process-runner.js';
 import {dockerAvailable, ensureBusyboxImage} from '../helpers/docker.js';
-import {cleanup, cli, control, freePort, startMember, tmpDir, waitFor, waitUp, writeJoinSecret} from '../helpers/cluster.js';
+import {BIN, cleanup, cli, control, freePort, startMember, tmpDir, waitFor, waitUp, writeJoinSecret} from '../helpers/cluster.js';
 import type {RunningNode} from '../helpers/cluster.js';
 
 const dir = tmpDir('fleet');
@@ -160,6 +161,23 @@ describe('fleet on a 3-node cluster', () => {
     const list = await cli(['task', 'list', '--json', '--state', 'failed', '--data-dir', f1.dataDir]);
     expect(list.code).toBe(0);
     expect((list.json as Task[]).some((t) => t.result?.exitCode === 3)).toBe(true);
+    // list --watch, piped: one JSON line per change of a task.
+    const watch = spawn(process.execPath, [BIN, 'task', 'list', '--watch', '--data-dir', f1.dataDir], {stdio: ['ignore', 'pipe', 'pipe']});
+    let lines = '';
+    watch.stdout!.on('data', (b: Buffer) => (lines += b.toString()));
+    try {
+      await new Promise((r) => setTimeout(r, 2500)); // attached and watching
+      const w = await submit(['true']);
+      await waitFor('the watch to see it finish', () => lines.split('\n').some((l) => l.includes(w.id) && l.includes('"state":"succeeded"')), 20_000, 100);
+      const states = lines.split('\n').filter((l) => l.includes(w.id)).map((l) => (JSON.parse(l) as Task).state);
+      // In order, ending in succeeded (how early the watch attached decides where it starts).
+      const order = ['pending', 'assigned', 'running', 'succeeded'];
+      expect(states.map((x) => order.indexOf(x))).toEqual([...states.map((x) => order.indexOf(x))].sort());
+      expect(states.length).toBeGreaterThanOrEqual(2);
+      expect(states.at(-1)).toBe('succeeded');
+    } finally {
+      watch.kill('SIGTERM');
+    }
     const bad = await cli(['task', 'submit', '--data-dir', f1.dataDir, '--env', 'API_KEY=sk-live-123', '--', 'true']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/looks like a secret: pass it as vault:NAME/);

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core';
 import {SwarmCommand} from '../../cli/base-command.js';
 import {withNode} from '../../cli/attach-flags-run.js';
 import {attachFlags} from '../../cli/flags.js';
-import {nodeNamer, taskLine, taskTable} from '../../cli/task-render.js';
+import {nodeNamer, taskTable} from '../../cli/task-render.js';
 import {decodeTask} from '../../core/fleet/task-store.js';
 import type {Task} from '../../core/fleet/task.js';
 
@@ -38,7 +38,7 @@ Exit codes: 0 ok, 4 no node reachable, 7 timeout.`;
         if (e.type !== 'put' || e.value === undefined) return;
         const t = decodeTask({namespace: e.namespace, key: e.key, value: e.value, createRevision: 0, modRevision: e.revision, version: 0});
         if (!t || !keep(t)) return;
-        process.stdout.write((this.jsonEnabled() ? JSON.stringify(t) : taskLine(t, name)) + '\n');
+        process.stdout.write(JSON.stringify(t) + '\n');
       });
     });
   }
