@@ -35,6 +35,7 @@ export function taskDetail(t: Task, nodeName: (id: string) => string): string {
     ['Timeout', formatDurationMs(t.spec.timeoutMs)],
   ];
   if (t.result) pairs.push(['Result', t.result.status ? `${t.result.status}${t.result.detail ? ` (${t.result.detail})` : ''}` : `exit ${t.result.exitCode}`]);
+  if (t.result?.screen) pairs.push(['Output screen', `${t.result.screen.verdict} (${t.result.screen.rules.join(', ')})`]);
   if (t.checkpoint) pairs.push(['Checkpoint', `${formatBytes(t.checkpoint.bytes)} on ${nodeName(t.checkpoint.node)} (attempt ${t.checkpoint.attempt})`]);
   const history = table(
     ['TIME', 'FROM', 'TO', 'NODE', 'ATTEMPT', 'REASON'],

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import {ConflictError, NotFoundError} from '../errors.js';
 import type {Logger} from '../log/logger.js';
 import {processSecrets, StreamRedactor} from '../log/redactor.js';
+import {sanitize} from '../security/sanitizer/index.js';
 import type {Sandbox, SandboxResult} from '../sandbox/types.js';
 import {packDir, unpackDir} from './checkpoint-archive.js';
 import {holdsNode, transition} from './task.js';
@@ -16,6 +17,8 @@ import {TransitionRefusedError} from './task-store.js';
 const SANDBOX_UID = 65534;
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
 const PIDS_LIMIT = 256;
+/** How much of each stream the output screen reads. */
+const SCREEN_BYTES = 1024 * 1024;
 /** A checkpointed run is not declared lost while the teleport that asked for it is being recorded. */
 const CHECKPOINT_GRACE_MS = 30_000;
 
@@ -229,7 +232,8 @@ export class TaskExecutor {
       fs.closeSync(out.stderr);
     }
     run.finished = true;
-    return {exitCode: r.exitCode, status: r.status, ...(r.detail ? {detail: processSecrets.redact(r.detail)} : {})};
+    const screen = screenOutput(r.stdout, r.stderr);
+    return {exitCode: r.exitCode, status: r.status, ...(r.detail ? {detail: processSecrets.redact(r.detail)} : {}), ...(screen ? {screen} : {})};
   }
 
   /** Records the result; retried while there is no quorum, given up when the state refuses it. */
@@ -278,6 +282,14 @@ export class TaskExecutor {
   readLog(id: string, attempt: number, stream: 'stdout' | 'stderr', offset: number, length: number): {data: Buffer; total: number} {
     return readSlice(path.join(this.attemptDir(id, attempt), stream), offset, length, `no output of task ${id} attempt ${attempt} on this node`);
   }
+}
+
+/** Screens what the task printed (what a model or tool downstream would read) with the sanitizer. */
+function screenOutput(stdout: Buffer, stderr: Buffer): TaskResult['screen'] {
+  const text = `${stdout.subarray(0, SCREEN_BYTES).toString('utf8')}\n${stderr.subarray(0, SCREEN_BYTES).toString('utf8')}`;
+  const r = sanitize(text, {direction: 'output', secrets: processSecrets});
+  if (r.verdict === 'allow') return undefined;
+  return {verdict: r.verdict, rules: [...new Set(r.findings.filter((f) => f.action !== 'allow').map((f) => f.rule))].slice(0, 16)};
 }
 
 function readSlice(file: string, offset: number, length: number, missing: string): {data: Buffer; total: number} {

@@ -49,6 +49,8 @@ export interface TaskResult {
   status: string | null;
   /** One line from the sandbox when it stopped the command (never secret values). */
   detail?: string;
+  /** The sanitizer's verdict on the output, when not allow (the output may carry injection or leaks). */
+  screen?: {verdict: 'redact' | 'block'; rules: string[]};
 }
 
 export interface Task {
