@@ -9,6 +9,7 @@ import {fileURLToPath} from 'node:url';
 
 import {runFleet} from './fleet.js';
 import {runRaft} from './raft.js';
+import {runSnapshot} from './snapshot.js';
 import {runTransport} from './transport.js';
 
 export interface BenchOptions {
@@ -27,6 +28,7 @@ const BENCHMARKS: Record<string, (opts: BenchOptions) => Promise<BenchOutput>> =
   transport: runTransport,
   raft: runRaft,
   fleet: runFleet,
+  snapshot: runSnapshot,
 };
 const FLAGS = new Set(['--quick', '--profile']);
 

@@ -7,7 +7,7 @@ import {UsageError} from '../errors.js';
 /**
  * A snapshot's contents as one byte stream: a magic line, then for each file a length-prefixed JSON
  * header (path, mode, size) and its bytes, then a zero length. Written and read in bounded chunks,
- * so its size never has to fit in memory; hashed as it is written.
+ * so its size never has to fit in memory; hashed, whole and part by part, as it is written.
  */
 const MAGIC = Buffer.from('SWSNAP1\n');
 const CHUNK = 1024 * 1024;
@@ -21,24 +21,56 @@ export interface PayloadEntry {
   size: number;
 }
 
-export function writePayload(out: string, sources: readonly PayloadSource[]): {bytes: number; sha256: string; entries: PayloadEntry[]} {
+/** One of the equal byte ranges a payload is cut into (the last ones may be short or empty). */
+export interface PayloadPart {
+  offset: number;
+  size: number;
+  sha256: string;
+}
+
+/**
+ * Writes the payload to `out` (a scratch file: it is not fsynced, its readers are in this process
+ * and it is removed after use) and returns its size, its sha256, and the sha256 of each of the
+ * `parts` ranges of `partSize` bytes. Sizes are taken from one stat per file up front, so the total
+ * (and the cut) is known before writing and every byte is read and hashed once. The event loop gets
+ * a turn after every MiB: a large payload must not hold up the node's heartbeats and Raft ticks.
+ */
+export async function writePayload(out: string, sources: readonly PayloadSource[], parts = 1): Promise<{bytes: number; sha256: string; entries: PayloadEntry[]; partSize: number; parts: PayloadPart[]}> {
+  const planned = sources.map((s) => {
+    const st = 'abs' in s ? fs.statSync(s.abs) : undefined;
+    const e: PayloadEntry = {rel: s.rel, mode: st ? st.mode & 0o777 : ('mode' in s && s.mode !== undefined ? s.mode : 0o600), size: st ? st.size : (s as {data: Buffer}).data.length};
+    return {s, e, header: Buffer.from(JSON.stringify({p: e.rel, m: e.mode, s: e.size}))};
+  });
+  const bytes = MAGIC.length + planned.reduce((a, x) => a + 4 + x.header.length + x.e.size, 0) + 4;
+  const partSize = Math.ceil(bytes / parts);
+  const partHashes = Array.from({length: parts}, () => crypto.createHash('sha256'));
+
   const hash = crypto.createHash('sha256');
   const fd = fs.openSync(out, 'w', 0o600);
   let pos = 0;
   const put = (b: Buffer): void => {
     let off = 0;
     while (off < b.length) off += fs.writeSync(fd, b, off, b.length - off, pos + off);
-    pos += b.length;
     hash.update(b);
+    // The bytes of `b` that fall in each part's range go to that part's hash.
+    for (let at = 0; at < b.length; ) {
+      const i = Math.floor((pos + at) / partSize);
+      const n = Math.min(b.length - at, (i + 1) * partSize - (pos + at));
+      partHashes[i]!.update(b.subarray(at, at + n));
+      at += n;
+    }
+    pos += b.length;
   };
-  const entries: PayloadEntry[] = [];
-  const buf = Buffer.alloc(CHUNK);
+  const buf = Buffer.allocUnsafe(CHUNK);
+  let yielded = 0;
+  const breathe = async (): Promise<void> => {
+    if (pos - yielded < CHUNK) return;
+    yielded = pos;
+    await new Promise((resolve) => setImmediate(resolve));
+  };
   try {
     put(MAGIC);
-    for (const s of sources) {
-      const st = 'abs' in s ? fs.statSync(s.abs) : undefined;
-      const e: PayloadEntry = {rel: s.rel, mode: st ? st.mode & 0o777 : ('mode' in s && s.mode !== undefined ? s.mode : 0o600), size: st ? st.size : (s as {data: Buffer}).data.length};
-      const header = Buffer.from(JSON.stringify({p: e.rel, m: e.mode, s: e.size}));
+    for (const {s, e, header} of planned) {
       const len = Buffer.alloc(4);
       len.writeUInt32BE(header.length);
       put(len);
@@ -55,19 +87,23 @@ export function writePayload(out: string, sources: readonly PayloadSource[]): {b
             put(buf.subarray(0, n));
             left -= n;
             at += n;
+            await breathe();
           }
         } finally {
           fs.closeSync(src);
         }
       }
-      entries.push(e);
+      await breathe();
     }
     put(Buffer.alloc(4));
-    fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
-  return {bytes: pos, sha256: hash.digest('hex'), entries};
+  const cut = partHashes.map((h, i): PayloadPart => {
+    const offset = i * partSize;
+    return {offset, size: Math.max(0, Math.min(partSize, bytes - offset)), sha256: h.digest('hex')};
+  });
+  return {bytes, sha256: hash.digest('hex'), entries: planned.map((x) => x.e), partSize, parts: cut};
 }
 
 /**
@@ -80,7 +116,7 @@ export function readPayload(file: string, onEntry: (e: PayloadEntry, chunks: () 
   let pos = 0;
   const read = (n: number): Buffer => {
     if (pos + n > total) throw new UsageError('snapshot payload is truncated');
-    const b = Buffer.alloc(n);
+    const b = Buffer.allocUnsafe(n);
     let off = 0;
     while (off < n) off += fs.readSync(fd, b, off, n - off, pos + off);
     pos += n;
