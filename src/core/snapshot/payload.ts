@@ -107,10 +107,11 @@ export async function writePayload(out: string, sources: readonly PayloadSource[
 }
 
 /**
- * Reads a payload file entry by entry; `onEntry` gets each entry's bytes in chunks through `chunk`.
- * A malformed payload (bad magic, header, path or size) is refused.
+ * A payload file's entries, one by one: each with a generator of its bytes in bounded chunks (to be
+ * drained before asking for the next entry). A malformed payload (bad magic, header, path or size)
+ * is refused. A generator, so the caller may yield to the event loop between entries.
  */
-export function readPayload(file: string, onEntry: (e: PayloadEntry, chunks: () => Generator<Buffer>) => void): PayloadEntry[] {
+export function* payloadEntries(file: string): Generator<{entry: PayloadEntry; chunks: () => Generator<Buffer>}> {
   const fd = fs.openSync(file, 'r');
   const total = fs.fstatSync(fd).size;
   let pos = 0;
@@ -122,7 +123,6 @@ export function readPayload(file: string, onEntry: (e: PayloadEntry, chunks: () 
     pos += n;
     return b;
   };
-  const entries: PayloadEntry[] = [];
   try {
     if (!read(MAGIC.length).equals(MAGIC)) throw new UsageError('not a snapshot payload');
     for (;;) {
@@ -133,22 +133,33 @@ export function readPayload(file: string, onEntry: (e: PayloadEntry, chunks: () 
       if (typeof h.p !== 'string' || !Number.isSafeInteger(h.m) || !Number.isSafeInteger(h.s) || (h.s as number) < 0) throw new UsageError('snapshot payload header is malformed');
       const rel = path.posix.normalize(h.p);
       if (rel !== h.p || rel.startsWith('/') || rel.startsWith('../') || rel === '..') throw new UsageError(`snapshot payload path ${JSON.stringify(h.p.slice(0, 60))} leaves the target`);
-      const e: PayloadEntry = {rel, mode: (h.m as number) & 0o777, size: h.s as number};
+      const entry: PayloadEntry = {rel, mode: (h.m as number) & 0o777, size: h.s as number};
       const start = pos;
-      onEntry(e, function* () {
-        let left = e.size;
-        pos = start;
-        while (left > 0) {
-          const b = read(Math.min(CHUNK, left));
-          left -= b.length;
-          yield b;
-        }
-      });
-      pos = start + e.size;
-      entries.push(e);
+      yield {
+        entry,
+        chunks: function* () {
+          let left = entry.size;
+          pos = start;
+          while (left > 0) {
+            const b = read(Math.min(CHUNK, left));
+            left -= b.length;
+            yield b;
+          }
+        },
+      };
+      pos = start + entry.size;
     }
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** Every entry of a payload, through `onEntry` (see payloadEntries). */
+export function readPayload(file: string, onEntry: (e: PayloadEntry, chunks: () => Generator<Buffer>) => void): PayloadEntry[] {
+  const entries: PayloadEntry[] = [];
+  for (const {entry, chunks} of payloadEntries(file)) {
+    onEntry(entry, chunks);
+    entries.push(entry);
   }
   return entries;
 }

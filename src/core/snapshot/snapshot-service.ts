@@ -381,7 +381,7 @@ export class SnapshotService {
       if (hashRange(file, 0, m.bytes) !== m.sha256) throw new ConflictError(`snapshot ${m.id}: the assembled whole does not match its sha256 (nothing was changed)`);
       lap('check whole');
       prog.phase = 'applying';
-      const files = restorePayload(file, target);
+      const files = await restorePayload(file, target);
       lap('apply');
       prog.phase = 'done';
       return {id: m.id, to: target, bytes: m.bytes, servedBy, files};

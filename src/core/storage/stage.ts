@@ -40,9 +40,13 @@ export function keepFile(src: string, dst: string): void {
   }
 }
 
-/** Stages a caller-prepared file as new content: linked (or copied) into the txn dir, given its mode, fsynced. */
+/**
+ * Stages a caller-prepared file as new content: linked (or copied) into the txn dir. The caller made
+ * it durable (writeFrom's contract), so a link costs no data fsync; only a changed mode is synced.
+ */
 export function stageFile(src: string, dst: string, mode: number): void {
   keepFile(src, dst);
+  if ((statSync(dst).mode & 0o7777) === mode) return;
   chmodSync(dst, mode);
   const fd = openSync(dst, 'r');
   try {

@@ -117,9 +117,9 @@ export class StateTransaction {
   }
 
   /**
-   * Like write(), with the content of `source`: a file the caller wrote (and may not touch again),
-   * on the root's filesystem. It is linked into the transaction, never read into memory, so large
-   * files (a restored snapshot) cost no more memory than small ones.
+   * Like write(), with the content of `source`: a file the caller wrote and fsynced (and may not touch
+   * again), on the root's filesystem. It is linked into the transaction, never read into memory, so
+   * large files (a restored snapshot) cost no more memory or fsyncs than small ones.
    */
   writeFrom(rel: string, source: string, opts: WriteOptions = {}): this {
     this.assertOpen();
