@@ -1,12 +1,12 @@
 /** Summarises a V8 .cpuprofile (from `node --cpu-prof`): self time per function and per code area. */
 import * as fs from 'node:fs';
 
-interface ProfileNode {
+export interface ProfileNode {
   id: number;
   callFrame: {functionName: string; url: string; lineNumber: number};
   children?: number[];
 }
-interface Profile {
+export interface Profile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];

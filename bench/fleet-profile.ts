@@ -5,16 +5,7 @@
  */
 import * as fs from 'node:fs';
 
-interface ProfileNode {
-  id: number;
-  callFrame: {functionName: string; url: string; lineNumber: number};
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
+import type {Profile} from './cpuprofile.js';
 
 export interface StartupProfile {
   file: string;

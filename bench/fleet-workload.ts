@@ -5,21 +5,13 @@
  * on every machine, so runs are comparable.
  */
 import type {NodeOffer, PendingTask} from '../src/core/fleet/scheduler.js';
+import {mulberry32} from '../test/sim/rng.js';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 
-/** mulberry32: small, fast, good enough for workload shapes (not for anything secret). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The simulator's seeded generator (mulberry32): workloads replay from their seed. */
+export const rng = mulberry32;
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 

@@ -9,6 +9,7 @@ import {execFile, spawn} from 'node:child_process';
 import type {ChildProcess} from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
@@ -419,5 +420,35 @@ export async function startEtcd(procs: Procs, dir: string, bin: string, log: (ms
       command: `${bin} --name eN --data-dir <tmp>/eN --listen-client-urls/--advertise-client-urls http://127.0.0.1:CP --listen-peer-urls/--initial-advertise-peer-urls http://127.0.0.1:PP --initial-cluster e1=..,e2=..,e3=.. --initial-cluster-state new --logger zap --log-level warn (defaults otherwise: fsync on, heartbeat 100 ms, election 1000 ms)`,
       client: 'npm etcd3 (gRPC) to the leader\'s client URL, put bench/<key>; one Etcd3 instance per concurrent client',
     }),
+  };
+}
+
+/**
+ * A bench's scratch space: a temp dir (and one for CPU profiles when asked), and SIGINT/SIGTERM
+ * handlers that stop its processes and remove the dir. `release()` stops the processes, removes the
+ * dir and the handlers (the profiles stay for the report).
+ */
+export function benchScratch(name: string, procs: Procs, profile: boolean): {dir: string; profileDir?: string; release(graceMs: number): Promise<void>} {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `swarm-bench-${name}-`));
+  const profileDir = profile ? fs.mkdtempSync(path.join(os.tmpdir(), `swarm-bench-${name}-prof-`)) : undefined;
+  const onSignal = (): void => {
+    procs.killAll();
+    // Reap the killed children (so none is left as a zombie), bounded, then remove the temp dir.
+    void Promise.race([procs.allExited(), sleep(2000)]).finally(() => {
+      fs.rmSync(dir, {recursive: true, force: true});
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    dir,
+    ...(profileDir ? {profileDir} : {}),
+    async release(graceMs) {
+      await procs.stopAll(graceMs);
+      fs.rmSync(dir, {recursive: true, force: true});
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    },
   };
 }

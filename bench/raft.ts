@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import {performance} from 'node:perf_hooks';
 
 import type {BenchOptions, BenchOutput} from './run.js';
-import {ensureEtcd, Procs, sleep, startEtcd, startSwarm} from './raft-clusters.js';
+import {benchScratch, ensureEtcd, Procs, sleep, startEtcd, startSwarm} from './raft-clusters.js';
 import type {Cluster, NodeSample, PutClient} from './raft-clusters.js';
 import {round, sequential, throughput, VALUE_BYTES} from './raft-load.js';
 import type {LatencyStats, SequentialResult, ThroughputResult} from './raft-load.js';
@@ -197,18 +197,7 @@ export async function runRaft(opts: BenchOptions): Promise<BenchOutput> {
   const started = new Date();
   const log = (msg: string): void => void process.stderr.write(`[raft] ${msg}\n`);
   const procs = new Procs();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-bench-raft-'));
-  const profileDir = opts.profile ? fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-bench-raft-prof-')) : undefined;
-  const onSignal = (): void => {
-    procs.killAll();
-    // Reap the killed children (so none is left as a zombie), bounded, then remove the temp dir.
-    void Promise.race([procs.allExited(), sleep(2000)]).finally(() => {
-      fs.rmSync(dir, {recursive: true, force: true});
-      process.exit(130);
-    });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const {dir, profileDir, release} = benchScratch('raft', procs, opts.profile);
 
   const clusters: Partial<Record<System, Cluster>> = {};
   const clients: Partial<Record<System, PutClient[]>> = {};
@@ -258,10 +247,7 @@ export async function runRaft(opts: BenchOptions): Promise<BenchOutput> {
     }
   } finally {
     for (const cs of Object.values(clients)) await Promise.all(cs.map((c) => c.close().catch(() => undefined)));
-    await procs.stopAll(3000);
-    fs.rmSync(dir, {recursive: true, force: true});
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    await release(3000);
   }
 
   // ---- aggregate ----

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import type {BenchOptions, BenchOutput} from './run.js';
-import {Procs, sleep} from './raft-clusters.js';
+import {benchScratch, Procs} from './raft-clusters.js';
 import type {Proc} from './raft-clusters.js';
 import {machineFacts} from './machine.js';
 import {summariseProfile} from './cpuprofile.js';
@@ -35,17 +35,7 @@ export async function runSnapshot(opts: BenchOptions): Promise<BenchOutput> {
   const procs = new Procs();
   // Everything under one temp dir: nodes' data dirs, the state, restores and the baseline's files
   // share one disk, so both sides read and write the same device.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-bench-snapshot-'));
-  const profileDir = opts.profile ? fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-bench-snapshot-prof-')) : undefined;
-  const onSignal = (): void => {
-    procs.killAll();
-    void Promise.race([procs.allExited(), sleep(2000)]).finally(() => {
-      fs.rmSync(dir, {recursive: true, force: true});
-      process.exit(130);
-    });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const {dir, profileDir, release} = benchScratch('snapshot', procs, opts.profile);
 
   const swarm: SwarmRound[] = [];
   const baseline: BaselineRound[] = [];
@@ -106,10 +96,7 @@ export async function runSnapshot(opts: BenchOptions): Promise<BenchOutput> {
     for (const n of nodeProcs) if (n.child.exitCode !== null || n.child.signalCode !== null) log(`${n.label} exited (${n.child.exitCode ?? n.child.signalCode}): ${n.stderrTail().slice(-1500)}`);
     throw err;
   } finally {
-    await procs.stopAll(5000);
-    fs.rmSync(dir, {recursive: true, force: true});
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    await release(5000);
   }
 
   const profiles = profileDir

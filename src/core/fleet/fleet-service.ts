@@ -1,9 +1,8 @@
 import * as path from 'node:path';
 
 import {NotFoundError, RefusedError, UsageError} from '../errors.js';
-import type {Logger} from '../log/logger.js';
 import {pickRunner} from '../sandbox/run-local.js';
-import type {Voyager} from '../transport/voyager.js';
+import type {ServiceContext} from '../service-context.js';
 import type {NodeCapacity} from './offers.js';
 import {nodeOffers} from './offers.js';
 import {PlacementLoop} from './placement-loop.js';
@@ -15,20 +14,13 @@ import type {Checkpoint, Task} from './task.js';
 import {TaskExecutor} from './task-executor.js';
 import {validateTaskSpec} from './task-spec.js';
 import {TaskStore} from './task-store.js';
-import type {ReplicatedKv} from './task-store.js';
 
 const CHUNK_BYTES = 512 * 1024;
 const MSG_LOGS = 'task.logs';
 const MSG_CHECKPOINT = 'task.checkpoint';
 const MSG_CHECKPOINT_READ = 'task.checkpoint.read';
 
-export interface FleetServiceDeps {
-  kv: ReplicatedKv;
-  transport: Voyager;
-  log: Logger;
-  clock: () => number;
-  self: string;
-  dataDir: string;
+export interface FleetServiceDeps extends ServiceContext {
   isLeader: () => boolean;
   nodes: () => (NodeCapacity & {name: string})[];
   liveness: (id: string) => Liveness;

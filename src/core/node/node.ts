@@ -26,6 +26,7 @@ import {importFileVault} from '../vault/vault-import.js';
 import {VaultService} from '../vault/vault-service.js';
 import {KvVaultStore} from '../vault/vault-store.js';
 import {SnapshotService} from '../snapshot/snapshot-service.js';
+import type {ServiceContext} from '../service-context.js';
 import {snapshotRoutes, taskRoutes, vaultRoutes} from './service-routes.js';
 import type {Routes} from './service-routes.js';
 import type {Liveness} from '../fleet/placement-loop.js';
@@ -226,25 +227,16 @@ export class SwarmNode {
     this.raftStorage = FileStorage.open(path.join(this.opts.dataDir, 'raft'));
     this.raft = new RaftDriver({transport: this.transport, storage: this.raftStorage, log: this.components.log}, {...DEFAULT_RAFT, ...this.opts.raft, id: this.identity.id});
     this.vault = new VaultService(new KvVaultStore(this.raft), {clock: this.clock});
+    const ctx: ServiceContext = {kv: this.raft, transport: this.transport, log: this.components.log, clock: this.clock, self: this.identity.id, dataDir: this.opts.dataDir};
     this.snapshots = new SnapshotService({
-      kv: this.raft,
-      transport: this.transport,
-      log: this.components.log,
-      clock: this.clock,
-      self: this.identity.id,
-      dataDir: this.opts.dataDir,
+      ...ctx,
       stateBytes: () => Buffer.from(this.raft.kv.snapshot()),
       nodes: () => this.registeredNodes(),
       isAlive: (id) => this.liveness(id) === 'alive',
     });
     this.fleetService = new FleetService(
       {
-        kv: this.raft,
-        transport: this.transport,
-        log: this.components.log,
-        clock: this.clock,
-        self: this.identity.id,
-        dataDir: this.opts.dataDir,
+        ...ctx,
         isLeader: () => this.raft.isLeader(),
         nodes: () => this.registeredNodes(),
         liveness: (id) => this.liveness(id),

@@ -4,9 +4,7 @@ import * as path from 'node:path';
 import {performance} from 'node:perf_hooks';
 
 import {ConflictError, NotFoundError, RefusedError, UsageError} from '../errors.js';
-import type {Logger} from '../log/logger.js';
-import type {ReplicatedKv} from '../fleet/task-store.js';
-import type {Voyager} from '../transport/voyager.js';
+import type {ServiceContext} from '../service-context.js';
 import {decodeManifest, MANIFEST_NAMESPACE} from './manifest.js';
 import type {PartCopyStatus, SnapshotManifest, VerifyReport} from './manifest.js';
 import {PartStore} from './part-store.js';
@@ -22,13 +20,7 @@ const WINDOW = 4;
 const FETCH_PARTS = 4;
 const MSG = {put: 'snapshot.part.put', hash: 'snapshot.part.hash', read: 'snapshot.part.read', replicate: 'snapshot.part.replicate', rm: 'snapshot.part.rm'} as const;
 
-export interface SnapshotDeps {
-  kv: ReplicatedKv;
-  transport: Voyager;
-  log: Logger;
-  clock: () => number;
-  self: string;
-  dataDir: string;
+export interface SnapshotDeps extends ServiceContext {
   /** The replicated store's state now (what the Raft snapshot would hold). */
   stateBytes: () => Buffer;
   /** Registered nodes with their names. */
