@@ -14,26 +14,11 @@ import * as path from 'node:path';
 
 import {recoverTransactions, TXN_DIR, TXN_FAULT_STEPS} from '../../src/core/storage/index.js';
 import type {TxnFaultStep} from '../../src/core/storage/index.js';
-import {SCENARIO_APPLY_STEPS, seedTree, snapshot, which} from '../unit/storage/fixture.js';
+import {CRASH_OUTCOME, SCENARIO_APPLY_STEPS, seedTree, snapshot, which} from '../unit/storage/fixture.js';
 import type {Tree} from '../unit/storage/fixture.js';
 
 const CHILD = path.resolve(process.cwd(), 'dist/test/helpers/txn-child.js');
 
-/** Before the commit mark a crash leaves the before state; from the mark on, the after state. Rollback steps: before. */
-const OUTCOME: Partial<Record<TxnFaultStep, 'before' | 'after'>> = {
-  'after-lock': 'before',
-  'mid-stage': 'before',
-  'after-stage': 'before',
-  'mid-journal': 'before',
-  'after-journal': 'before',
-  'after-commit-mark': 'after',
-  'mid-apply': 'after',
-  'after-apply': 'after',
-  'after-journal-removed': 'after',
-  'before-unlock': 'after',
-  'after-rollback-mark': 'before',
-  'mid-rollback': 'before',
-};
 
 interface ChildResult {
   code: number | null;
@@ -130,13 +115,13 @@ async function killAtEveryOccurrence(step: TxnFaultStep, want: 'before' | 'after
 
 describe('kill -9 at every commit step', () => {
   test.each(TXN_FAULT_STEPS.filter((s) => s.phase === 'commit'))('$step', async ({step}) => {
-    await killAtEveryOccurrence(step, OUTCOME[step]!);
+    await killAtEveryOccurrence(step, CRASH_OUTCOME[step] as 'before' | 'after');
   }, 120_000);
 });
 
 describe('kill -9 during the rollback of an apply that failed (I/O error injected at mid-apply:6)', () => {
   test.each(TXN_FAULT_STEPS.filter((s) => s.phase === 'rollback'))('$step', async ({step}) => {
-    await killAtEveryOccurrence(step, OUTCOME[step]!, 'txn-error:mid-apply:6,');
+    await killAtEveryOccurrence(step, CRASH_OUTCOME[step] as 'before' | 'after', 'txn-error:mid-apply:6,');
   }, 120_000);
 });
 

@@ -4,6 +4,7 @@
  * a file replaced by a directory, staged data renamed), plus snapshots that compare trees exactly.
  * Shared by the unit tests and the crash child (test/helpers/txn-child.ts).
  */
+import type {TxnFaultStep} from '../../../src/core/storage/index.js';
 import {createHash} from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -97,3 +98,22 @@ export function which(t: Tree, before: Tree, after: Tree): 'before' | 'after' | 
   if (s === JSON.stringify(after)) return 'after';
   return 'neither';
 }
+
+/** Where a crash at each commit step must leave the tree: before the commit mark, before; from it on, after. */
+export const CRASH_OUTCOME: Record<TxnFaultStep, 'before' | 'after' | 'n/a'> = {
+  'after-lock': 'before',
+  'mid-stage': 'before',
+  'after-stage': 'before',
+  'mid-journal': 'before',
+  'after-journal': 'before',
+  'after-commit-mark': 'after',
+  'mid-apply': 'after',
+  'after-apply': 'after',
+  'after-journal-removed': 'after',
+  'before-unlock': 'after',
+  'after-rollback-mark': 'before',
+  'mid-rollback': 'before',
+  'recover-mid-redo': 'n/a',
+  'recover-mid-undo': 'n/a',
+  'recover-before-cleanup': 'n/a',
+};

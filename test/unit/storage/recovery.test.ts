@@ -11,28 +11,10 @@ import * as path from 'node:path';
 
 import {InternalError} from '../../../src/core/errors.js';
 import {FaultHalt, InjectedFault, recoverTransactions, StateTransaction, TXN_DIR, TXN_FAULT_STEPS} from '../../../src/core/storage/index.js';
-import type {TxnFaultStep} from '../../../src/core/storage/index.js';
 import {scenario, SCENARIO_APPLY_STEPS, seedTree, snapshot, which} from './fixture.js';
 import type {Tree} from './fixture.js';
+import {CRASH_OUTCOME} from './fixture.js';
 
-/** Where a crash at each commit step must leave the tree: before the commit mark, before; from it on, after. */
-const CRASH_OUTCOME: Record<TxnFaultStep, 'before' | 'after' | 'n/a'> = {
-  'after-lock': 'before',
-  'mid-stage': 'before',
-  'after-stage': 'before',
-  'mid-journal': 'before',
-  'after-journal': 'before',
-  'after-commit-mark': 'after',
-  'mid-apply': 'after',
-  'after-apply': 'after',
-  'after-journal-removed': 'after',
-  'before-unlock': 'after',
-  'after-rollback-mark': 'before',
-  'mid-rollback': 'before',
-  'recover-mid-redo': 'n/a',
-  'recover-mid-undo': 'n/a',
-  'recover-before-cleanup': 'n/a',
-};
 
 let base: string;
 let before: Tree;
