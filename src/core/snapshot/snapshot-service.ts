@@ -236,7 +236,7 @@ export class SnapshotService {
         parts,
         entries: entries.map((e) => ({rel: e.rel, size: e.size})),
       };
-      const r = await this.deps.kv.propose({op: 'put', namespace: MANIFEST_NAMESPACE, key: id, value: JSON.stringify(m), ifVersion: 0});
+      const r = await proposeWithRetry(() => this.deps.kv.propose({op: 'put', namespace: MANIFEST_NAMESPACE, key: id, value: JSON.stringify(m), ifVersion: 0}));
       if (!r.ok) throw new ConflictError(`snapshot id ${id} collided; create again`);
       lap('manifest');
       prog.phase = 'done';
@@ -465,4 +465,19 @@ function hashRange(file: string, offset: number, size: number): string {
     fs.closeSync(fd);
   }
   return h.digest('hex');
+}
+
+/**
+ * The manifest is the last step of a create that may have moved gigabytes: an election at that moment
+ * (no leader: ConflictError) is waited out a few times rather than wasting the transfer.
+ */
+async function proposeWithRetry<T>(fn: () => Promise<T>, attempts = 6, delayMs = 500): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof ConflictError) || i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
 }
