@@ -153,6 +153,26 @@ export interface SwarmNodeInfo {
   probeFile: string;
 }
 
+/**
+ * `node` arguments for member i of a static loopback cluster: its peers are the others' ports, all
+ * names bootstrap Raft; with `profileDir`, a CPU profile per node.
+ */
+export function swarmNodeArgs(c: {names: readonly string[]; ports: readonly number[]; i: number; dataDir: string; secret: string; profileDir?: string}): string[] {
+  const name = c.names[c.i]!;
+  return [
+    ...(c.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${c.profileDir}`, `--cpu-prof-name=swarm-${name}.cpuprofile`] : []),
+    SWARM_BIN, 'node', 'start',
+    '--name', name,
+    '--data-dir', c.dataDir,
+    '--port', String(c.ports[c.i]),
+    '--bind', '127.0.0.1',
+    '--no-mdns',
+    '--join-secret-file', c.secret,
+    ...c.ports.filter((_, k) => k !== c.i).flatMap((p) => ['--peer', `127.0.0.1:${p}`]),
+    '--raft-bootstrap', c.names.join(','),
+  ];
+}
+
 export async function startSwarm(procs: Procs, dir: string, opts: {tick: string; profileDir?: string; log(msg: string): void}): Promise<Cluster> {
   const names = ['r1', 'r2', 'r3'];
   const secret = path.join(dir, 'secret');
@@ -162,20 +182,7 @@ export async function startSwarm(procs: Procs, dir: string, opts: {tick: string;
   const nodes: SwarmNodeInfo[] = names.map((name, i) => {
     const dataDir = path.join(dir, name);
     const probeFile = path.join(dir, `${name}.probe.json`);
-    const execArgv = ['--import', PROBE, ...(opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`, `--cpu-prof-name=swarm-${name}.cpuprofile`] : [])];
-    const args = [
-      ...execArgv,
-      SWARM_BIN, 'node', 'start',
-      '--name', name,
-      '--data-dir', dataDir,
-      '--port', String(ports[i]),
-      '--bind', '127.0.0.1',
-      '--no-mdns',
-      '--join-secret-file', secret,
-      ...ports.filter((_, k) => k !== i).flatMap((p) => ['--peer', `127.0.0.1:${p}`]),
-      '--raft-bootstrap', names.join(','),
-      '--raft-tick', opts.tick,
-    ];
+    const args = ['--import', PROBE, ...swarmNodeArgs({names, ports, i, dataDir, secret, ...(opts.profileDir ? {profileDir: opts.profileDir} : {})}), '--raft-tick', opts.tick];
     const proc = procs.spawn(`swarm ${name}`, process.execPath, args, {SWARM_BENCH_PROBE_FILE: probeFile});
     return {name, dataDir, port: ports[i]!, proc, probeFile};
   });

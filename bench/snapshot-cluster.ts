@@ -8,7 +8,7 @@ import * as path from 'node:path';
 
 import {attachSocket} from '../src/core/client/attach.js';
 import type {ControlMethod, ControlParams, ControlResult} from '../src/core/node/control-types.js';
-import {freePort, SWARM_BIN} from './raft-clusters.js';
+import {freePort, swarmNodeArgs} from './raft-clusters.js';
 import type {Proc, Procs} from './raft-clusters.js';
 import {waitFor} from '../test/helpers/cluster.js';
 
@@ -47,19 +47,7 @@ export async function startSnapshotCluster(procs: Procs, dir: string, opts: {pro
   for (let i = 0; i < NODE_NAMES.length; i++) ports.push(await freePort());
   const nodes: SnapNode[] = NODE_NAMES.map((name, i) => {
     const dataDir = path.join(dir, name);
-    const prof = opts.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profileDir}`, `--cpu-prof-name=swarm-${name}.cpuprofile`] : [];
-    const args = [
-      ...prof,
-      SWARM_BIN, 'node', 'start',
-      '--name', name,
-      '--data-dir', dataDir,
-      '--port', String(ports[i]),
-      '--bind', '127.0.0.1',
-      '--no-mdns',
-      '--join-secret-file', secret,
-      ...ports.filter((_, k) => k !== i).flatMap((p) => ['--peer', `127.0.0.1:${p}`]),
-      '--raft-bootstrap', NODE_NAMES.join(','),
-    ];
+    const args = swarmNodeArgs({names: NODE_NAMES, ports, i, dataDir, secret, ...(opts.profileDir ? {profileDir: opts.profileDir} : {})});
     return {name, dataDir, port: ports[i]!, proc: procs.spawn(`swarm ${name}`, process.execPath, args)};
   });
   const alive = (n: SnapNode): void => {
