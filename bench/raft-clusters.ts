@@ -8,7 +8,6 @@
 import {execFile, spawn} from 'node:child_process';
 import type {ChildProcess} from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -18,7 +17,7 @@ import {Etcd3} from 'etcd3';
 import {attachSocket} from '../src/core/client/attach.js';
 import type {NodeClient} from '../src/core/client/attach.js';
 import type {ProbeStats} from './raft-probe.js';
-import {waitFor} from '../test/helpers/cluster.js';
+import {freePort, waitFor} from '../test/helpers/cluster.js';
 
 /** dist/bench/raft-clusters.js -> <project>/bin/run.js */
 export const SWARM_BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
@@ -26,16 +25,8 @@ const PROBE = fileURLToPath(new URL('./raft-probe.js', import.meta.url));
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** One free-port finder for tests and benches. */
+export {freePort};
 
 
 // ---- processes --------------------------------------------------------------------------------------

@@ -8,21 +8,14 @@ import {performance} from 'node:perf_hooks';
 
 import type {PutClient} from './raft-clusters.js';
 import {quantile} from './report.js';
+import type {LatencySummary} from './report.js';
 
 export const VALUE_BYTES = 256;
 const KEYS_PER_CLIENT = 100;
 
 export const round = (x: number, digits = 3): number => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : NaN);
 
-export interface LatencyStats {
-  n: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  mean: number;
-  min: number;
-  max: number;
-}
+export type LatencyStats = LatencySummary;
 
 export function latencyStats(samplesMs: number[]): LatencyStats {
   const s = [...samplesMs].sort((a, b) => a - b);

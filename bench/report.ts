@@ -18,3 +18,14 @@ export function table(header: string[], rows: string[][], rightAlignFrom: number
 }
 
 export const fmtInt = (n: number | undefined): string => (n !== undefined && Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
+
+/** A latency distribution as the benches report it (one unit per bench: ms or us). */
+export interface LatencySummary {
+  n: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  mean: number;
+  min: number;
+  max: number;
+}

@@ -24,6 +24,7 @@ import {stageTimings} from './transport-stages.js';
 import type {StageTiming} from './transport-stages.js';
 import {machineFacts} from './machine.js';
 import {fmtInt, quantile, table} from './report.js';
+import type {LatencySummary} from './report.js';
 
 const PEER_SCRIPT = fileURLToPath(new URL('./transport-peer.js', import.meta.url));
 // Not imported from transport-peer.js: importing that module would run the child's main().
@@ -176,14 +177,7 @@ interface ThroughputRun {
   serverDrops: Record<string, number>;
 }
 
-interface LatencyStats {
-  n: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  mean: number;
-  min: number;
-  max: number;
+interface LatencyStats extends LatencySummary {
   roundTripsPerSec: number;
   timedOut: boolean;
   samplesUs: number[];

@@ -24,7 +24,7 @@ Secrets never appear in argv (so not in ps); the command's stdout and stderr pas
 Exit code: the command's own (128+N when killed by signal N); 2 bad flag, 3 no such entry, 5 vault locked or wrong passphrase.`;
   static override examples = ['<%= config.bin %> vault run --secret openai=OPENAI_API_KEY -- python agent.py', '<%= config.bin %> vault run --secret github/token -- gh repo list'];
   static override strict = false;
-  static override flags = {...attachFlags, ...vaultFlags, secret: Flags.string({summary: 'NAME[=ENV] to put in the environment (repeatable).', multiple: true, required: true})};
+  static override flags = {...attachFlags, ...vaultFlags, secret: Flags.string({summary: 'Vault entry NAME (a name, never a value) to put in the environment as ENV: NAME[=ENV] (repeatable).', multiple: true, required: true})};
 
   async run(): Promise<void> {
     const {flags, argv} = await this.parse(VaultRun);
