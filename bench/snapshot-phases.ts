@@ -11,15 +11,14 @@ export type Phases = Record<string, number>;
 
 /** What each step the service records covers (the service's step names, in order). */
 export const CREATE_PHASES: Record<string, string> = {
-  pack: 'pack: read files, write payload, hash it whole + per part',
-  send: 'send 2 copies of each part (peers write, hash, fsync)',
+  plan: 'plan: stat the files, cut the parts',
+  send: 'read + hash each part, send it to its 2 holders (they write, hash, fsync)',
   manifest: 'manifest through Raft',
 };
 export const RESTORE_PHASES: Record<string, string> = {
   verify: 'verify: every copy hashed on its holder',
-  fetch: 'fetch parts (write + hash)',
-  'check whole': 'fsync + hash the whole',
-  apply: 'apply: extract, fsync, link, commit',
+  'fetch + extract': 'fetch parts in order (hash), extract files as they arrive',
+  'sync + commit': 'sync the files (one syncfs), link them in, commit',
 };
 
 export async function stepsOf(c: SnapCluster, node: SnapNode, id: string): Promise<Phases> {

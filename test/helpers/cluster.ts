@@ -11,6 +11,7 @@ import * as path from 'node:path';
 
 import {attachSocket} from '../../src/core/client/attach.js';
 import type {ControlMethod, ControlParams, ControlResult} from '../../src/core/node/control-types.js';
+import {withNodeTunables} from '../../src/core/node/malloc-tunables.js';
 
 export const ROOT = process.cwd();
 export const BIN = path.join(ROOT, 'bin', 'run.js');
@@ -96,7 +97,8 @@ export function startNode(opts: {name: string; dataDir: string; port: number; pe
     ...(opts.extra ?? ['--no-mdns']),
   ];
   const argv = [...(opts.prefix ?? []), process.execPath, ...args];
-  const proc = spawn(argv[0]!, argv.slice(1), {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NO_COLOR: '1', ...opts.env}});
+  // The malloc settings bin/run.js's #! line would give it (the node is started through process.execPath here).
+  const proc = spawn(argv[0]!, argv.slice(1), {stdio: ['ignore', 'ignore', 'pipe'], env: withNodeTunables({...process.env, NO_COLOR: '1', ...opts.env})});
   started.add(proc);
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));

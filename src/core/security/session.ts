@@ -56,8 +56,8 @@ export class TransportSession {
     return this.sendCounter++;
   }
 
-  /** Encrypts under `counter` with `aad`; with `prefix`, returns prefix || ciphertext in one buffer. */
-  seal(counter: number, aad: Buffer, plaintext: Buffer, prefix?: Buffer): Buffer {
+  /** Encrypts under `counter` with `aad` (plaintext whole or in pieces); with `prefix`, returns prefix || ciphertext in one buffer. */
+  seal(counter: number, aad: Buffer, plaintext: Buffer | readonly Buffer[], prefix?: Buffer): Buffer {
     return this.send.encryptWithNonce(BigInt(counter), aad, plaintext, prefix);
   }
 

@@ -12,9 +12,16 @@ import {fsyncDir} from '../consensus/raft/wal/fs-util.js';
  */
 const ID_RE = /^[0-9a-f]{8,32}$/;
 
+/** A part being received: its temp file held open, the hash so far, the next offset expected. */
+interface Incoming {
+  fd: number;
+  hash: crypto.Hash;
+  next: number;
+}
+
 export class PartStore {
-  /** Hashes of parts being received, updated chunk by chunk (no second read of the file). */
-  private readonly inflight = new Map<string, crypto.Hash>();
+  /** Parts being received, hashed chunk by chunk (no second read of the file). */
+  private readonly inflight = new Map<string, Incoming>();
 
   constructor(private readonly root: string) {}
 
@@ -23,44 +30,53 @@ export class PartStore {
     return path.join(this.root, snap, `${index}.part${tmp ? '.tmp' : ''}`);
   }
 
-  /** Appends one chunk; the last one (offset + data = size) checks the hash and publishes the part. */
-  put(snap: string, index: number, offset: number, data: Buffer, size: number, sha256: string): {complete: boolean} {
+  /**
+   * Appends one chunk; the last one (offset + data = size) carries the part's sha256, which is
+   * checked before the part is published. A chunk at offset 0 (re)starts the part. The last chunk's
+   * fsync runs on the thread pool, so chunks of other parts keep landing meanwhile.
+   */
+  async put(snap: string, index: number, offset: number, data: Buffer, size: number, sha256?: string): Promise<{complete: boolean}> {
     const tmp = this.file(snap, index, true);
     const key = `${snap}/${index}`;
     if (offset === 0) {
+      this.drop(key);
       fs.mkdirSync(path.dirname(tmp), {recursive: true, mode: 0o700});
-      fs.writeFileSync(tmp, Buffer.alloc(0), {mode: 0o600});
-      this.inflight.set(key, crypto.createHash('sha256'));
+      this.inflight.set(key, {fd: fs.openSync(tmp, 'w', 0o600), hash: crypto.createHash('sha256'), next: 0});
     }
-    const hash = this.inflight.get(key);
-    let have = -1;
-    try {
-      have = fs.statSync(tmp).size;
-    } catch {
-      // no temp file: the start was never seen
+    const inc = this.inflight.get(key);
+    if (!inc) throw new ConflictError(`part ${key}: chunk at ${offset} without a start; resend from 0`);
+    if (inc.next !== offset) throw new ConflictError(`part ${key}: expected offset ${inc.next}, got ${offset}`);
+    if (offset + data.length > size) {
+      this.drop(key);
+      throw new UsageError(`part ${key}: more bytes than announced`);
     }
-    if (!hash || have < 0) throw new ConflictError(`part ${key}: chunk at ${offset} without a start; resend from 0`);
-    if (have !== offset) throw new ConflictError(`part ${key}: expected offset ${have}, got ${offset}`);
-    if (offset + data.length > size) throw new UsageError(`part ${snap}/${index}: more bytes than announced`);
-    const fd = fs.openSync(tmp, 'r+');
-    try {
-      let off = 0;
-      while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off, offset + off);
-      hash.update(data);
-      if (offset + data.length < size) return {complete: false};
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    let off = 0;
+    while (off < data.length) off += fs.writeSync(inc.fd, data, off, data.length - off, offset + off);
+    inc.hash.update(data);
+    inc.next += data.length;
+    if (inc.next < size) return {complete: false};
     this.inflight.delete(key);
-    const got = hash.digest('hex');
+    try {
+      await fsyncFd(inc.fd);
+    } finally {
+      fs.closeSync(inc.fd);
+    }
+    const got = inc.hash.digest('hex');
     if (got !== sha256) {
       fs.rmSync(tmp, {force: true});
-      throw new ConflictError(`part ${snap}/${index} arrived corrupt (sha256 ${got.slice(0, 12)}, expected ${sha256.slice(0, 12)})`);
+      throw new ConflictError(`part ${key} arrived corrupt (sha256 ${got.slice(0, 12)}, expected ${String(sha256).slice(0, 12)})`);
     }
     fs.renameSync(tmp, this.file(snap, index));
     fsyncDir(path.dirname(tmp));
     return {complete: true};
+  }
+
+  /** Forgets a part being received (its temp file stays until removed or restarted). */
+  private drop(key: string): void {
+    const inc = this.inflight.get(key);
+    if (!inc) return;
+    this.inflight.delete(key);
+    fs.closeSync(inc.fd);
   }
 
   has(snap: string, index: number): boolean {
@@ -117,12 +133,18 @@ export class PartStore {
   }
 
   removePart(snap: string, index: number): void {
+    this.drop(`${snap}/${index}`);
     fs.rmSync(this.file(snap, index), {force: true});
     fs.rmSync(this.file(snap, index, true), {force: true});
   }
 
   removeSnapshot(snap: string): void {
     if (!ID_RE.test(snap)) throw new UsageError('bad snapshot id');
+    for (const key of [...this.inflight.keys()]) if (key.startsWith(`${snap}/`)) this.drop(key);
     fs.rmSync(path.join(this.root, snap), {recursive: true, force: true});
   }
+}
+
+function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
 }

@@ -8,16 +8,20 @@ import type {ServiceContext} from '../service-context.js';
 import {decodeManifest, MANIFEST_NAMESPACE} from './manifest.js';
 import type {PartCopyStatus, SnapshotManifest, VerifyReport} from './manifest.js';
 import {PartStore} from './part-store.js';
-import {writePayload} from './payload.js';
+import {cutRanges, PayloadReader, planPayload, rootHash} from './payload.js';
 import type {PayloadSource} from './payload.js';
+import type {PayloadExtractor} from './payload-extract.js';
 import {placeParts, repairTargets} from './placement.js';
-import {restorePayload} from './restore.js';
+import {restoreStream} from './restore.js';
 
-const CHUNK = 256 * 1024;
+const CHUNK = 512 * 1024;
 /** Chunks in flight per transfer: enough to keep a link busy, little enough to bound memory. */
 const WINDOW = 4;
-/** Parts a restore fetches at once (each windowed): holders serve in parallel, memory stays bounded. */
-const FETCH_PARTS = 4;
+/**
+ * Chunks a restore asks for ahead of the one it consumes. Parts are fetched one after the other (the
+ * stream is parsed in order as it arrives), so this one window is what keeps the holders busy.
+ */
+const FETCH_WINDOW = 8;
 const MSG = {put: 'snapshot.part.put', hash: 'snapshot.part.hash', read: 'snapshot.part.read', replicate: 'snapshot.part.replicate', rm: 'snapshot.part.rm'} as const;
 
 export interface SnapshotDeps extends ServiceContext {
@@ -66,7 +70,7 @@ export class SnapshotService {
     // Chunk handlers first let the loop turn (they still run in arrival order): the transport
     // dispatches queued frames back to back as microtasks, which would starve this node's timers.
     t.handle(MSG.put, async (env) => {
-      const b = env.body as {snap: string; part: number; offset: number; data: Uint8Array; size: number; sha256: string};
+      const b = env.body as {snap: string; part: number; offset: number; data: Uint8Array; size: number; sha256?: string};
       await yieldToLoop();
       return this.parts.put(b.snap, b.part, b.offset, bytesOf(b.data), b.size, b.sha256);
     });
@@ -91,7 +95,7 @@ export class SnapshotService {
   /** A request to a node; to this node itself, the local handler's work directly. */
   private async ask(node: string, type: string, body: Record<string, unknown>, timeoutMs = 30_000): Promise<unknown> {
     if (node !== this.deps.self) return this.deps.transport.request(node, type, body, {timeoutMs});
-    const b = body as {snap: string; part: number; offset: number; data: Uint8Array; size: number; sha256: string; to: string};
+    const b = body as {snap: string; part: number; offset: number; data: Uint8Array; size: number; sha256?: string; to: string};
     switch (type) {
       case MSG.put:
         return this.parts.put(b.snap, b.part, b.offset, bytesOf(b.data), b.size, b.sha256);
@@ -104,33 +108,48 @@ export class SnapshotService {
         else this.parts.removePart(b.snap, b.part);
         return {ok: true};
       case MSG.replicate:
-        return this.replicate(b);
+        return this.replicate(b as {snap: string; part: number; to: string; size: number; sha256: string});
       default:
         throw new UsageError(`unknown snapshot message ${type}`);
     }
   }
 
-  /** Forwards a held part to `to` (repair). */
+  /** Forwards a held part to `to` (repair); the receiver checks it against the manifest's hash. */
   private async replicate(b: {snap: string; part: number; to: string; size: number; sha256: string}): Promise<{ok: true}> {
     const fd = fs.openSync(this.parts.pathOf(b.snap, b.part), 'r');
     try {
-      await this.push(b.to, b.snap, b.part, b.size, b.sha256, (off, len) => readAt(fd, off, len));
+      await this.sendPart([b.to], b.snap, b.part, b.size, (off, buf) => readInto(fd, off, buf), b.sha256);
     } finally {
       fs.closeSync(fd);
     }
     return {ok: true};
   }
 
-  /** Sends one part to `to` in order, WINDOW chunks in flight (each acknowledged before the next slot frees). */
-  private async push(to: string, snap: string, part: number, size: number, sha256: string, read: (offset: number, length: number) => Buffer, onBytes?: (n: number) => void): Promise<void> {
-    if (size === 0) {
-      await this.ask(to, MSG.put, {snap, part, offset: 0, data: Buffer.alloc(0), size, sha256});
-      return;
-    }
-    // The first chunk creates the part on the receiver: it must land before the others.
-    const first = read(0, Math.min(CHUNK, size));
-    await this.ask(to, MSG.put, {snap, part, offset: 0, data: first, size, sha256});
-    onBytes?.(first.length);
+  /**
+   * Sends one part to every node in `to`, in order, WINDOW chunks in flight (each acknowledged by
+   * every target before its slot frees). Each chunk is read once, into one reused buffer, whatever
+   * the number of targets: the transport encodes a request's body before `request` returns, and a
+   * local put writes it before returning. Returns the part's sha256, computed as it is read; the last
+   * chunk carries `sha256` (or that) for the receivers to check.
+   */
+  private async sendPart(to: readonly string[], snap: string, part: number, size: number, read: (offset: number, into: Buffer) => number, sha256?: string, onBytes?: (n: number) => void): Promise<string> {
+    const hash = crypto.createHash('sha256');
+    const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1)));
+    const chunk = (offset: number): Buffer => {
+      const data = buf.subarray(0, read(offset, buf.subarray(0, Math.min(CHUNK, size - offset))));
+      if (data.length === 0 && size > offset) throw new ConflictError(`part ${snap}/${part}: the source ended early`);
+      hash.update(data);
+      return data;
+    };
+    const putAll = (offset: number, data: Buffer): Promise<unknown> => {
+      const last = offset + data.length >= size;
+      const body = {snap, part, offset, data, size, ...(last ? {sha256: sha256 ?? hash.copy().digest('hex')} : {})};
+      return Promise.all(to.map((node) => this.ask(node, MSG.put, body)));
+    };
+    // The first chunk creates the part on each receiver: it must land before the others.
+    const first = chunk(0);
+    await putAll(0, first);
+    onBytes?.(first.length * to.length);
     let next = first.length;
     // Later chunks go WINDOW at a time: the link delivers in order and the receiver checks offsets.
     const inflight = new Set<Promise<void>>();
@@ -138,15 +157,17 @@ export class SnapshotService {
       await yieldToLoop();
       if (inflight.size >= WINDOW) await Promise.race(inflight);
       const offset = next;
-      const data = read(offset, Math.min(CHUNK, size - offset));
+      const data = chunk(offset);
       next += data.length;
-      const sent: Promise<void> = this.ask(to, MSG.put, {snap, part, offset, data, size, sha256}).then(() => {
+      const n = data.length * to.length;
+      const sent: Promise<void> = putAll(offset, data).then(() => {
         inflight.delete(sent);
-        onBytes?.(data.length);
+        onBytes?.(n);
       });
       inflight.add(sent);
     }
     await Promise.all(inflight);
+    return hash.digest('hex');
   }
 
   progressOf(id: string): Progress | undefined {
@@ -202,48 +223,43 @@ export class SnapshotService {
     const id = crypto.randomBytes(8).toString('hex');
     const peers = this.deps.nodes().map((n) => n.id).filter((n) => n !== this.deps.self && this.deps.isAlive(n)).sort();
     const placement = placeParts(opts.parts, peers);
-    const work = path.join(this.deps.dataDir, 'snapshot-work');
-    fs.mkdirSync(work, {recursive: true, mode: 0o700});
-    const file = path.join(work, `${id}.payload`);
     const prog: Progress = {phase: 'packing', done: 0, total: 0, servedBy: {}, steps: []};
     this.progress.set(id, prog);
     const lap = stopwatch(prog);
-    try {
-      // One pass over the sources writes the payload and hashes it whole and part by part.
-      const {bytes, sha256, entries, partSize, parts: cut} = await writePayload(file, this.sources(opts.include), opts.parts);
-      const parts = placement.map((copies, index) => ({index, ...cut[index]!, copies}));
-      lap('pack');
-      prog.phase = 'sending';
-      prog.total = bytes * 2;
-      // Every copy of every part in parallel across peers; each transfer is windowed.
-      const fd = fs.openSync(file, 'r');
-      try {
-        await Promise.all(
-          parts.flatMap((p) => p.copies.map((to) => this.push(to, id, p.index, p.size, p.sha256, (off, len) => readAt(fd, p.offset + off, len), (n) => (prog.done += n)))),
-        );
-      } finally {
-        fs.closeSync(fd);
-      }
-      lap('send');
-      const m: SnapshotManifest = {
-        id,
-        ...(opts.label ? {label: opts.label} : {}),
-        createdAt: new Date(this.deps.clock()).toISOString(),
-        node: this.deps.self,
-        bytes,
-        sha256,
-        partSize,
-        parts,
-        entries: entries.map((e) => ({rel: e.rel, size: e.size})),
-      };
-      const r = await proposeWithRetry(() => this.deps.kv.propose({op: 'put', namespace: MANIFEST_NAMESPACE, key: id, value: JSON.stringify(m), ifVersion: 0}));
-      if (!r.ok) throw new ConflictError(`snapshot id ${id} collided; create again`);
-      lap('manifest');
-      prog.phase = 'done';
-      return m;
-    } finally {
-      fs.rmSync(file, {force: true});
-    }
+    // Sizes are fixed here; every part is then read straight from the sources, all parts at once,
+    // each chunk read once and sent to both of its holders.
+    const plan = planPayload(this.sources(opts.include));
+    const {partSize, ranges} = cutRanges(plan.bytes, opts.parts);
+    lap('plan');
+    prog.phase = 'sending';
+    prog.total = plan.bytes * 2;
+    const hashes = await Promise.all(
+      ranges.map(async (r, index) => {
+        const reader = new PayloadReader(plan);
+        try {
+          return await this.sendPart(placement[index]!, id, index, r.size, (off, buf) => reader.read(r.offset + off, buf), undefined, (n) => (prog.done += n));
+        } finally {
+          reader.close();
+        }
+      }),
+    );
+    lap('send');
+    const m: SnapshotManifest = {
+      id,
+      ...(opts.label ? {label: opts.label} : {}),
+      createdAt: new Date(this.deps.clock()).toISOString(),
+      node: this.deps.self,
+      bytes: plan.bytes,
+      sha256: rootHash(hashes),
+      partSize,
+      parts: ranges.map((r, index) => ({index, ...r, sha256: hashes[index]!, copies: placement[index]!})),
+      entries: plan.entries.map((e) => ({rel: e.rel, size: e.size})),
+    };
+    const res = await proposeWithRetry(() => this.deps.kv.propose({op: 'put', namespace: MANIFEST_NAMESPACE, key: id, value: JSON.stringify(m), ifVersion: 0}));
+    if (!res.ok) throw new ConflictError(`snapshot id ${id} collided; create again`);
+    lap('manifest');
+    prog.phase = 'done';
+    return m;
   }
 
   async verify(ref: string): Promise<VerifyReport> {
@@ -316,11 +332,14 @@ export class SnapshotService {
   }
 
   /**
-   * Fetches every part from a good copy, checks each part and the whole, then writes the contents
-   * under `to` in one transaction. Refuses before touching `to` when a part has no good copy.
+   * Streams every part, in order, from a good copy into the extractor, checking each part's hash,
+   * then writes the contents under `to` in one transaction. Refuses before touching `to` when a part
+   * has no good copy. A copy that fails mid-way (bad bytes, a holder gone) is struck off and the
+   * stream starts again from the first part; nothing reaches `to` until every part has checked out.
    */
   async restore(ref: string, to: string | undefined): Promise<{id: string; to: string; bytes: number; servedBy: {index: number; node: string}[]; files: number}> {
     const {m} = await this.manifest(ref);
+    if (rootHash(m.parts.map((p) => p.sha256)) !== m.sha256) throw new ConflictError(`snapshot ${m.id}: its part hashes do not add up to its sha256; the manifest is damaged`);
     const prog: Progress = {phase: 'verifying', done: 0, total: m.bytes, servedBy: {}, steps: []};
     this.progress.set(m.id, prog);
     const lap = stopwatch(prog);
@@ -328,97 +347,80 @@ export class SnapshotService {
     lap('verify');
     if (report.lost.length > 0) throw new NotFoundError(`snapshot ${m.id} cannot be restored: parts ${report.lost.join(', ')} have no good copy left (nothing was changed)`);
     const target = path.resolve(to ?? path.join(this.deps.dataDir, 'restore', m.id));
-    const work = path.join(this.deps.dataDir, 'snapshot-work');
-    fs.mkdirSync(work, {recursive: true, mode: 0o700});
-    const file = path.join(work, `${m.id}.restore`);
-    prog.phase = 'fetching';
-    const servedBy: {index: number; node: string}[] = [];
-    try {
-      // A scratch file, removed below whatever happens: not fsynced (the restored files are).
-      const fd = fs.openSync(file, 'w', 0o600);
+    // Good copies first, then the others (a copy verify could not reach may be back).
+    const order = report.parts.map((p) => [...p.copies.filter((c) => c.status === 'ok'), ...p.copies.filter((c) => c.status !== 'ok')].map((c) => c.node));
+    for (;;) {
+      const servedBy: {index: number; node: string}[] = [];
+      prog.phase = 'fetching';
+      prog.done = 0;
       try {
-        // FETCH_PARTS parts at a time (placement spreads neighbours over different holders), each
-        // into its own range of the file; a part whose copy fails is fetched again from the next copy.
-        const queue = [...report.parts];
-        const fetchOne = async (p: VerifyReport['parts'][number]): Promise<void> => {
-          const order = [...p.copies.filter((c) => c.status === 'ok'), ...p.copies.filter((c) => c.status !== 'ok')];
-          for (const c of order) {
-            let got = 0;
-            const ok = await this.fetchPart(c.node, m, p.index, fd, (n) => {
-              got += n;
-              prog.done += n;
-            });
-            if (ok) {
-              servedBy.push({index: p.index, node: this.name(c.node)});
-              prog.servedBy[p.index] = this.name(c.node);
-              return;
-            }
-            prog.done -= got;
+        const files = await restoreStream(target, async (x) => {
+          for (const p of m.parts) {
+            const node = order[p.index]![0];
+            if (!node) throw new NotFoundError(`part ${p.index} of snapshot ${m.id}: no copy could be fetched intact (nothing was changed)`);
+            await this.streamPart(node, m, p.index, x, (n) => (prog.done += n));
+            servedBy.push({index: p.index, node: this.name(node)});
+            prog.servedBy[p.index] = this.name(node);
           }
-          queue.length = 0;
-          throw new NotFoundError(`part ${p.index} of snapshot ${m.id}: no copy could be fetched intact (nothing was changed)`);
-        };
-        const worker = async (): Promise<void> => {
-          for (let p = queue.shift(); p; p = queue.shift()) await fetchOne(p);
-        };
-        // Settle every worker before the fd closes: none may still be writing.
-        const settled = await Promise.allSettled(Array.from({length: Math.min(FETCH_PARTS, queue.length)}, worker));
-        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed) throw failed.reason;
-        servedBy.sort((a, b) => a.index - b.index);
-        lap('fetch');
-      } finally {
-        fs.closeSync(fd);
+          lap('fetch + extract');
+          prog.phase = 'applying';
+        });
+        lap('sync + commit');
+        prog.phase = 'done';
+        return {id: m.id, to: target, bytes: m.bytes, servedBy, files};
+      } catch (err) {
+        if (!(err instanceof BadCopyError)) throw err;
+        this.deps.log.info('snapshot part fetch failed; trying another copy', {snapshot: m.id, part: err.part, node: err.node, err: err.message});
+        order[err.part] = order[err.part]!.filter((n) => n !== err.node);
       }
-      if (hashRange(file, 0, m.bytes) !== m.sha256) throw new ConflictError(`snapshot ${m.id}: the assembled whole does not match its sha256 (nothing was changed)`);
-      lap('check whole');
-      prog.phase = 'applying';
-      const files = await restorePayload(file, target);
-      lap('apply');
-      prog.phase = 'done';
-      return {id: m.id, to: target, bytes: m.bytes, servedBy, files};
-    } finally {
-      fs.rmSync(file, {force: true});
     }
   }
 
   /**
-   * One part from one holder into `fd` at its offset, checked against its hash; false if it fails.
-   * WINDOW reads are in flight, consumed in order (the hash needs the bytes in order).
+   * One part from one holder into the extractor, in order, FETCH_WINDOW reads ahead, checked against
+   * its hash at the end. Any failure of the copy is a BadCopyError (the caller tries another).
    */
-  private async fetchPart(node: string, m: SnapshotManifest, index: number, fd: number, onBytes: (n: number) => void): Promise<boolean> {
+  private async streamPart(node: string, m: SnapshotManifest, index: number, x: PayloadExtractor, onBytes: (n: number) => void): Promise<void> {
     const p = m.parts[index]!;
     const h = crypto.createHash('sha256');
     // Never rejecting: reads left behind when a copy is abandoned must not become unhandled rejections.
     const pending: Promise<Buffer | Error>[] = [];
     let asked = 0;
-    try {
-      for (let off = 0; off < p.size; ) {
-        while (pending.length < WINDOW && asked < p.size) {
-          pending.push(
-            this.ask(node, MSG.read, {snap: m.id, part: index, offset: asked}, 15_000).then(
-              (r) => bytesOf((r as {data: Uint8Array}).data),
-              (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
-            ),
-          );
-          asked += CHUNK;
-        }
-        await yieldToLoop();
-        const data = await pending.shift()!;
-        if (data instanceof Error) throw data;
-        // Every read but the last returns a whole chunk from a complete copy; anything else is a bad copy.
-        if (data.length !== Math.min(CHUNK, p.size - off)) return false;
-        let w = 0;
-        while (w < data.length) w += fs.writeSync(fd, data, w, data.length - w, p.offset + off + w);
-        h.update(data);
-        off += data.length;
-        onBytes(data.length);
+    const bad = (why: string): BadCopyError => new BadCopyError(index, node, why);
+    for (let off = 0; off < p.size; ) {
+      while (pending.length < FETCH_WINDOW && asked < p.size) {
+        pending.push(
+          this.ask(node, MSG.read, {snap: m.id, part: index, offset: asked}, 15_000).then(
+            (r) => bytesOf((r as {data: Uint8Array}).data),
+            (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+          ),
+        );
+        asked += CHUNK;
       }
-    } catch (err) {
-      this.deps.log.info('snapshot part fetch failed', {snapshot: m.id, part: index, node, err: (err as Error).message});
-      return false;
+      await yieldToLoop();
+      const data = await pending.shift()!;
+      if (data instanceof Error) throw bad(data.message);
+      // Every read but the last returns a whole chunk from a complete copy; anything else is a bad copy.
+      if (data.length !== Math.min(CHUNK, p.size - off)) throw bad(`short read at ${off}`);
+      h.update(data);
+      // Bytes reach the extractor before the part's hash is known: a bad copy fails the whole stream,
+      // which is then thrown away with its scratch dir, so unchecked bytes never reach the target.
+      x.push(data);
+      off += data.length;
+      onBytes(data.length);
     }
-    return h.digest('hex') === p.sha256;
+    if (h.digest('hex') !== p.sha256) throw bad('sha256 mismatch');
+  }
+}
+
+/** A copy of a part that could not be fetched intact: the restore strikes it off and starts over. */
+class BadCopyError extends Error {
+  constructor(
+    readonly part: number,
+    readonly node: string,
+    why: string,
+  ) {
+    super(`part ${part} from ${node.slice(0, 12)}: ${why}`);
   }
 }
 
@@ -432,39 +434,20 @@ function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Up to `length` bytes at `offset` of an open file (a fresh buffer: it may sit in an outbox). */
-function readAt(fd: number, offset: number, length: number): Buffer {
-  const b = Buffer.allocUnsafe(length);
+/** Fills `into` from `offset` of an open file; returns the bytes read (fewer only at its end). */
+function readInto(fd: number, offset: number, into: Buffer): number {
   let n = 0;
-  while (n < length) {
-    const r = fs.readSync(fd, b, n, length - n, offset + n);
+  while (n < into.length) {
+    const r = fs.readSync(fd, into, n, into.length - n, offset + n);
     if (r === 0) break;
     n += r;
   }
-  return b.subarray(0, n);
+  return n;
 }
 
 /** A received binary field as a Buffer without copying it (msgpack hands out views of a fresh frame). */
 function bytesOf(data: Uint8Array): Buffer {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}
-
-function hashRange(file: string, offset: number, size: number): string {
-  const h = crypto.createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  const buf = Buffer.alloc(1024 * 1024);
-  try {
-    let done = 0;
-    while (done < size) {
-      const n = fs.readSync(fd, buf, 0, Math.min(buf.length, size - done), offset + done);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-      done += n;
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return h.digest('hex');
 }
 
 /**

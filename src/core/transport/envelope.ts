@@ -89,6 +89,20 @@ export function encodeBatch(parts: Buffer[], totalBytes?: number): Buffer {
   return out;
 }
 
+/**
+ * The same batch as pieces (each envelope preceded by its 4-byte length), for an AEAD that takes its
+ * plaintext in pieces: large envelopes are then encrypted where they lie instead of copied into a batch first.
+ */
+export function batchPieces(parts: readonly Buffer[]): Buffer[] {
+  const out: Buffer[] = [];
+  for (const p of parts) {
+    const len = Buffer.allocUnsafe(4);
+    len.writeUInt32BE(p.length);
+    out.push(len, p);
+  }
+  return out;
+}
+
 /** Splits a batch (views into `buf`, no copies); undefined when any length is wrong. */
 export function decodeBatch(buf: Buffer): Buffer[] | undefined {
   const parts: Buffer[] = [];

@@ -15,7 +15,7 @@ import {generateKeyPair, HandshakeState} from '../security/noise/index.js';
 import type {RekeyLimits} from '../security/session.js';
 import {DEFAULT_REKEY, TransportSession} from '../security/session.js';
 import type {Envelope} from './envelope.js';
-import {decodeBatch, decodeEnvelope, encodeBatch, encodeEnvelope} from './envelope.js';
+import {batchPieces, decodeBatch, decodeEnvelope, encodeEnvelope} from './envelope.js';
 import {DATA_HEADER_BYTES, decodeFrame, encodeDataHeader, encodeHandshake, encodeReset, FrameKind} from './frame.js';
 import type {Frame} from './frame.js';
 import type {Capacity} from './hello.js';
@@ -500,8 +500,9 @@ export class Voyager {
       route.outboxBytes -= bytes;
       const counter = route.session.nextCounter();
       const header = encodeDataHeader(route.sid, counter);
-      // The header is both the AAD and the frame's prefix: one allocation for the whole frame.
-      const frame = route.session.seal(counter, header, encodeBatch(parts, bytes), header);
+      // The header is both the AAD and the frame's prefix: one allocation for the whole frame, and
+      // the envelopes are encrypted where they lie (no batch buffer in between).
+      const frame = route.session.seal(counter, header, batchPieces(parts), header);
       this.stats.framesOut++;
       this.stats.bytesOut += frame.length;
       route.write(frame);
