@@ -18,7 +18,7 @@ import {attachSocket} from '../src/core/client/attach.js';
 import type {NodeClient} from '../src/core/client/attach.js';
 import type {ProbeStats} from './raft-probe.js';
 import {freePort, waitFor} from '../test/helpers/cluster.js';
-import {withNodeTunables} from '../src/core/node/malloc-tunables.js';
+import {NODE_V8_FLAGS, nodeProcessEnv} from '../src/core/node/process-settings.js';
 
 /** dist/bench/raft-clusters.js -> <project>/bin/run.js */
 export const SWARM_BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
@@ -45,9 +45,10 @@ export class Procs {
   private readonly live = new Set<Proc>();
 
   spawn(label: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-    // Swarm nodes (started through node here) get the malloc settings bin/run.js's #! line gives them.
+    // Swarm nodes (started through node here) get the settings bin/run.js's #! line gives them.
     const base = {...process.env, NO_COLOR: '1', ...env};
-    const child = spawn(cmd, args, {stdio: ['ignore', 'ignore', 'pipe'], env: cmd === process.execPath ? withNodeTunables(base) : base});
+    const isNode = cmd === process.execPath;
+    const child = spawn(cmd, isNode ? [...NODE_V8_FLAGS, ...args] : args, {stdio: ['ignore', 'ignore', 'pipe'], env: isNode ? nodeProcessEnv(base) : base});
     if (child.pid === undefined) throw new Error(`could not start ${label} (${cmd})`);
     let tail = '';
     child.stderr!.setEncoding('utf8');

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 
 import {attachSocket} from '../../src/core/client/attach.js';
 import type {ControlMethod, ControlParams, ControlResult} from '../../src/core/node/control-types.js';
-import {withNodeTunables} from '../../src/core/node/malloc-tunables.js';
+import {NODE_V8_FLAGS, nodeProcessEnv} from '../../src/core/node/process-settings.js';
 
 export const ROOT = process.cwd();
 export const BIN = path.join(ROOT, 'bin', 'run.js');
@@ -96,9 +96,9 @@ export function startNode(opts: {name: string; dataDir: string; port: number; pe
     ...(opts.peers ?? []).flatMap((p) => ['--peer', `127.0.0.1:${p}`]),
     ...(opts.extra ?? ['--no-mdns']),
   ];
-  const argv = [...(opts.prefix ?? []), process.execPath, ...args];
-  // The malloc settings bin/run.js's #! line would give it (the node is started through process.execPath here).
-  const proc = spawn(argv[0]!, argv.slice(1), {stdio: ['ignore', 'ignore', 'pipe'], env: withNodeTunables({...process.env, NO_COLOR: '1', ...opts.env})});
+  const argv = [...(opts.prefix ?? []), process.execPath, ...NODE_V8_FLAGS, ...args];
+  // The settings bin/run.js's #! line would give it (the node is started through process.execPath here).
+  const proc = spawn(argv[0]!, argv.slice(1), {stdio: ['ignore', 'ignore', 'pipe'], env: nodeProcessEnv({...process.env, NO_COLOR: '1', ...opts.env})});
   started.add(proc);
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));

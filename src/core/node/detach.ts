@@ -5,7 +5,7 @@ import {attachSocket} from '../client/attach.js';
 import {dataFile, ensureDataDir} from '../config/data-dir.js';
 import {TimeoutError, UsageError} from '../errors.js';
 import type {NodeStatus} from './control-types.js';
-import {withNodeTunables} from './malloc-tunables.js';
+import {NODE_V8_FLAGS, nodeProcessEnv} from './process-settings.js';
 
 /**
  * Starts `argv` (a foreground `node start`) as a detached background process logging to the data
@@ -15,9 +15,9 @@ export async function startDetached(opts: {execPath: string; script: string; arg
   ensureDataDir(opts.dataDir);
   const logFile = dataFile(opts.dataDir, 'log');
   const out = fs.openSync(logFile, 'a', 0o600);
-  const env = withNodeTunables({...process.env});
+  const env = nodeProcessEnv({...process.env});
   delete env.SWARM_DETACH; // the child runs in the foreground of its own session
-  const child = spawn(opts.execPath, [opts.script, ...opts.argv], {detached: true, stdio: ['ignore', out, out], env});
+  const child = spawn(opts.execPath, [...NODE_V8_FLAGS, opts.script, ...opts.argv], {detached: true, stdio: ['ignore', out, out], env});
   fs.closeSync(out);
   let exited: number | null = null;
   child.once('exit', (code) => (exited = code ?? 1));
