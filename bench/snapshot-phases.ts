@@ -17,8 +17,8 @@ export const CREATE_PHASES: Record<string, string> = {
 };
 export const RESTORE_PHASES: Record<string, string> = {
   verify: 'verify: every copy hashed on its holder',
-  'fetch + extract': 'fetch parts in order (hash), extract files as they arrive',
-  'sync + commit': 'sync the files (one syncfs), link them in, commit',
+  'fetch + extract': 'fetch parts in order (hash), extract files as they arrive, fsync each',
+  'sync + commit': 'wait for the last fsyncs, link the files in, commit',
 };
 
 export async function stepsOf(c: SnapCluster, node: SnapNode, id: string): Promise<Phases> {

@@ -1,6 +1,6 @@
 import {Packr} from 'msgpackr';
 
-import {decodeBatch, decodeEnvelope, encodeBatch, encodeEnvelope, validateEnvelope} from '../../src/core/transport/envelope.js';
+import {batchPieces, decodeBatch, decodeEnvelope, encodeBatch, encodeEnvelope, encodeEnvelopePieces, SPLIT_BINARY_BYTES, validateEnvelope} from '../../src/core/transport/envelope.js';
 import type {Envelope} from '../../src/core/transport/envelope.js';
 
 const good: Envelope = {v: 1, type: 'membership.ping', id: 'abc1', from: 'aa'.repeat(16), to: 'bb'.repeat(16), ts: 1_700_000_000_000, body: {members: []}};
@@ -69,5 +69,38 @@ describe('envelope batches', () => {
     ['huge length', Buffer.from([0xff, 0xff, 0xff, 0xff, 1])],
   ])('refuses %s', (_n, buf) => {
     expect(decodeBatch(buf)).toBeUndefined();
+  });
+
+  describe('encodeEnvelopePieces', () => {
+    const env = (body: unknown) => ({v: 1 as const, type: 'snapshot.part.put', id: 'r1', from: 'ab', to: 'cd', ts: 5, body});
+
+    test('a large trailing binary is sent by reference; the pieces join into exactly the msgpack encoding', () => {
+      for (const n of [SPLIT_BINARY_BYTES, 1020 * 1024, 70_000]) {
+        const data = Buffer.alloc(n, 7);
+        const e = env({snap: 'ff', part: 1, offset: 0, data});
+        const enc = encodeEnvelopePieces(e);
+        expect(enc.pieces.length).toBe(3);
+        expect(enc.pieces[2]!.buffer).toBe(data.buffer); // not copied
+        const joined = Buffer.concat(enc.pieces);
+        expect(joined.length).toBe(enc.length);
+        const back = decodeEnvelope(joined)!;
+        const b = back.body as {snap: string; part: number; offset: number; data: Uint8Array};
+        expect({...b, data: undefined}).toEqual({snap: 'ff', part: 1, offset: 0, data: undefined});
+        expect(Buffer.from(b.data).equals(data)).toBe(true);
+        // And inside a batch, next to small envelopes.
+        const small = encodeEnvelopePieces(env({ok: true}));
+        const batch = decodeBatch(Buffer.concat(batchPieces([small, enc, small])))!;
+        expect(batch.map((b) => decodeEnvelope(b)?.body)).toEqual([{ok: true}, back.body, {ok: true}]);
+      }
+    });
+
+    test('anything else is encoded whole: small binaries, binaries not last, non-object bodies', () => {
+      const big = Buffer.alloc(SPLIT_BINARY_BYTES, 1);
+      for (const body of [{data: Buffer.alloc(SPLIT_BINARY_BYTES - 1)}, {data: big, after: 1}, big, [big], null, 'text']) {
+        const enc = encodeEnvelopePieces(env(body));
+        expect(enc.pieces.length).toBe(1);
+        expect(enc.pieces[0]!.equals(encodeEnvelope(env(body)))).toBe(true);
+      }
+    });
   });
 });

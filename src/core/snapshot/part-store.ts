@@ -17,7 +17,18 @@ interface Incoming {
   fd: number;
   hash: crypto.Hash;
   next: number;
+  /** Bytes written since the last early flush was started. */
+  unflushed: number;
+  /** Early flushes in flight (the last chunk waits for them). */
+  flushing: Promise<void>[];
 }
+
+/**
+ * Start writing a part back to disk every this many bytes, on the thread pool, while later chunks
+ * arrive: the final fsync then has little left to wait for, instead of every part's whole size at
+ * once when a snapshot's parts all complete together.
+ */
+const FLUSH_EVERY = 8 * 1024 * 1024;
 
 export class PartStore {
   /** Parts being received, hashed chunk by chunk (no second read of the file). */
@@ -41,7 +52,7 @@ export class PartStore {
     if (offset === 0) {
       this.drop(key);
       fs.mkdirSync(path.dirname(tmp), {recursive: true, mode: 0o700});
-      this.inflight.set(key, {fd: fs.openSync(tmp, 'w', 0o600), hash: crypto.createHash('sha256'), next: 0});
+      this.inflight.set(key, {fd: fs.openSync(tmp, 'w', 0o600), hash: crypto.createHash('sha256'), next: 0, unflushed: 0, flushing: []});
     }
     const inc = this.inflight.get(key);
     if (!inc) throw new ConflictError(`part ${key}: chunk at ${offset} without a start; resend from 0`);
@@ -54,9 +65,17 @@ export class PartStore {
     while (off < data.length) off += fs.writeSync(inc.fd, data, off, data.length - off, offset + off);
     inc.hash.update(data);
     inc.next += data.length;
-    if (inc.next < size) return {complete: false};
+    inc.unflushed += data.length;
+    if (inc.next < size) {
+      if (inc.unflushed >= FLUSH_EVERY) {
+        inc.unflushed = 0;
+        inc.flushing.push(fdatasyncFd(inc.fd).catch(() => undefined)); // the final fsync reports errors
+      }
+      return {complete: false};
+    }
     this.inflight.delete(key);
     try {
+      await Promise.all(inc.flushing);
       await fsyncFd(inc.fd);
     } finally {
       fs.closeSync(inc.fd);
@@ -76,7 +95,8 @@ export class PartStore {
     const inc = this.inflight.get(key);
     if (!inc) return;
     this.inflight.delete(key);
-    fs.closeSync(inc.fd);
+    // Not under an early flush still running on the thread pool (the number could be reused).
+    void Promise.all(inc.flushing).then(() => fs.close(inc.fd, () => undefined));
   }
 
   has(snap: string, index: number): boolean {
@@ -143,6 +163,10 @@ export class PartStore {
     for (const key of [...this.inflight.keys()]) if (key.startsWith(`${snap}/`)) this.drop(key);
     fs.rmSync(path.join(this.root, snap), {recursive: true, force: true});
   }
+}
+
+function fdatasyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 function fsyncFd(fd: number): Promise<void> {

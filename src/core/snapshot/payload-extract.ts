@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import {UsageError} from '../errors.js';
+import {FileSyncer} from '../storage/index.js';
 import {MAX_HEADER, PAYLOAD_MAGIC} from './payload.js';
 import type {PayloadEntry} from './payload.js';
 
@@ -19,7 +20,8 @@ type Want = 'magic' | 'len' | 'header' | 'data' | 'end';
  * file into `dir` (named 0, 1, ... in order) with its mode. Nothing is buffered beyond one header, so
  * memory stays flat whatever the snapshot's size. A malformed stream (bad magic, oversized or bad
  * header, a path that leaves the target, bytes past the end, a missing end) is refused with UsageError.
- * The files are not fsynced here: the caller makes the whole tree durable in one step.
+ * Each finished file is handed to a FileSyncer: fsynced on the thread pool while later files are
+ * written (`write` waits when too many are in flight; `finish` waits for them all).
  */
 export class PayloadExtractor {
   readonly files: ExtractedFile[] = [];
@@ -31,7 +33,15 @@ export class PayloadExtractor {
   private left = 0;
   private pos = 0;
 
+  private readonly syncer = new FileSyncer();
+
   constructor(private readonly dir: string) {}
+
+  /** push(), then waits while too many finished files are still being fsynced. */
+  async write(chunk: Buffer): Promise<void> {
+    this.push(chunk);
+    await this.syncer.room();
+  }
 
   push(chunk: Buffer): void {
     let i = 0;
@@ -57,16 +67,18 @@ export class PayloadExtractor {
     }
   }
 
-  /** The stream is complete: it must have ended exactly at its end marker. */
-  finish(): ExtractedFile[] {
+  /** The stream is complete: it must have ended exactly at its end marker. Resolves once every file is durable. */
+  async finish(): Promise<ExtractedFile[]> {
     if (this.want !== 'end') throw new UsageError('snapshot payload is truncated');
+    await this.syncer.drain();
     return this.files;
   }
 
-  /** Closes a file left open by a stream that failed part-way. */
-  close(): void {
+  /** Gives up on a stream that failed part-way: the open file is closed, fsyncs in flight are waited out. */
+  async abandon(): Promise<void> {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
+    await this.syncer.settle();
   }
 
   private take(got: Buffer): void {
@@ -107,7 +119,8 @@ export class PayloadExtractor {
   }
 
   private closeFile(): void {
-    this.close();
+    this.syncer.add(this.fd!);
+    this.fd = undefined;
     this.expect('len', 4);
   }
 }

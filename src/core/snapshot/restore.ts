@@ -1,14 +1,14 @@
 import * as fs from 'node:fs';
 
-import {StateTransaction, syncFiles} from '../storage/index.js';
+import {StateTransaction} from '../storage/index.js';
 import {PayloadExtractor} from './payload-extract.js';
 
 /**
  * Writes a payload stream's files under `target` in one StateTransaction: after a crash at any point,
  * and recovery, the target holds wholly what it held before or wholly the snapshot's files.
- * `feed` pushes the stream into the extractor as it arrives; the files land in a scratch dir beside
- * the target (same filesystem), are made durable in one step, and the transaction then links them
- * in. If `feed` throws (a bad copy, a lost holder), the scratch dir is removed and the target is
+ * `feed` writes the stream into the extractor as it arrives; the files land in a scratch dir beside
+ * the target (same filesystem), each fsynced while later ones are written, and the transaction then
+ * links them in. If `feed` throws (a bad copy, a lost holder), the scratch dir is removed and the target is
  * untouched. Memory stays flat whatever the size.
  */
 export async function restoreStream(target: string, feed: (x: PayloadExtractor) => Promise<void>): Promise<number> {
@@ -18,13 +18,14 @@ export async function restoreStream(target: string, feed: (x: PayloadExtractor) 
   fs.mkdirSync(scratch, {mode: 0o700});
   const x = new PayloadExtractor(scratch);
   try {
+    let files;
     try {
       await feed(x);
-    } finally {
-      x.close();
+      files = await x.finish();
+    } catch (err) {
+      await x.abandon();
+      throw err;
     }
-    const files = x.finish();
-    await syncFiles(scratch, files.map((f) => f.tmp));
     const tx = StateTransaction.begin(target);
     try {
       for (const f of files) tx.writeFrom(f.rel, f.tmp, {mode: f.mode});

@@ -14,14 +14,14 @@ import type {PayloadExtractor} from './payload-extract.js';
 import {placeParts, repairTargets} from './placement.js';
 import {restoreStream} from './restore.js';
 
-const CHUNK = 512 * 1024;
+const CHUNK = 1020 * 1024;
 /** Chunks in flight per transfer: enough to keep a link busy, little enough to bound memory. */
-const WINDOW = 4;
+const WINDOW = 2;
 /**
  * Chunks a restore asks for ahead of the one it consumes. Parts are fetched one after the other (the
  * stream is parsed in order as it arrives), so this one window is what keeps the holders busy.
  */
-const FETCH_WINDOW = 8;
+const FETCH_WINDOW = 4;
 const MSG = {put: 'snapshot.part.put', hash: 'snapshot.part.hash', read: 'snapshot.part.read', replicate: 'snapshot.part.replicate', rm: 'snapshot.part.rm'} as const;
 
 export interface SnapshotDeps extends ServiceContext {
@@ -127,16 +127,15 @@ export class SnapshotService {
 
   /**
    * Sends one part to every node in `to`, in order, WINDOW chunks in flight (each acknowledged by
-   * every target before its slot frees). Each chunk is read once, into one reused buffer, whatever
-   * the number of targets: the transport encodes a request's body before `request` returns, and a
-   * local put writes it before returning. Returns the part's sha256, computed as it is read; the last
-   * chunk carries `sha256` (or that) for the receivers to check.
+   * every target before its slot frees). Each chunk is read once whatever the number of targets, into
+   * a buffer of its own: the transport encrypts it from there, after this turn. Returns the part's
+   * sha256, computed as it is read; the last chunk carries `sha256` (or that) for the receivers to check.
    */
   private async sendPart(to: readonly string[], snap: string, part: number, size: number, read: (offset: number, into: Buffer) => number, sha256?: string, onBytes?: (n: number) => void): Promise<string> {
     const hash = crypto.createHash('sha256');
-    const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1)));
     const chunk = (offset: number): Buffer => {
-      const data = buf.subarray(0, read(offset, buf.subarray(0, Math.min(CHUNK, size - offset))));
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - offset));
+      const data = buf.subarray(0, read(offset, buf));
       if (data.length === 0 && size > offset) throw new ConflictError(`part ${snap}/${part}: the source ended early`);
       hash.update(data);
       return data;
@@ -405,7 +404,7 @@ export class SnapshotService {
       h.update(data);
       // Bytes reach the extractor before the part's hash is known: a bad copy fails the whole stream,
       // which is then thrown away with its scratch dir, so unchecked bytes never reach the target.
-      x.push(data);
+      await x.write(data);
       off += data.length;
       onBytes(data.length);
     }

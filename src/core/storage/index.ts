@@ -6,4 +6,4 @@ export {recoverTransactions} from './recover.js';
 export type {RecoverOptions, RecoveryReport} from './recover.js';
 export {runTransaction, StateTransaction} from './transaction.js';
 export type {CommitResult, TxnOptions, WriteOptions} from './transaction.js';
-export {syncFiles} from './sync-files.js';
+export {FileSyncer} from './sync-files.js';

@@ -34,13 +34,27 @@ export interface Plan {
 
 export class StagedView {
   private readonly finals = new Map<string, Final>();
+  /** For each directory, how many staged files below it are present: it is then a directory in the view. */
+  private readonly present = new Map<string, number>();
 
   constructor(private readonly root: string) {}
 
+  /** Stages `f` at `rel`, keeping `present` in step (a lookup per call instead of a scan of every path). */
+  private setFinal(rel: string, f: Final): void {
+    const was = this.finals.get(rel);
+    this.finals.set(rel, f);
+    const delta = (f.kind !== 'absent' ? 1 : 0) - (was !== undefined && was.kind !== 'absent' ? 1 : 0);
+    if (delta === 0) return;
+    for (const a of ancestorsRel(rel)) {
+      const n = (this.present.get(a) ?? 0) + delta;
+      if (n === 0) this.present.delete(a);
+      else this.present.set(a, n);
+    }
+  }
+
   /** What `rel` is in the view. Symlinks and special files on the path are refused (UsageError). */
   kind(rel: string): DiskKind {
-    const prefix = `${rel}/`;
-    for (const [p, f] of this.finals) if (f.kind !== 'absent' && p.startsWith(prefix)) return 'dir';
+    if (this.present.has(rel)) return 'dir';
     const f = this.finals.get(rel);
     if (f !== undefined) return f.kind === 'absent' ? 'absent' : 'file';
     return probe(this.root, rel);
@@ -60,19 +74,19 @@ export class StagedView {
 
   write(rel: string, data: Buffer, mode: number): void {
     this.checkTarget(rel);
-    this.finals.set(rel, {kind: 'data', data, mode});
+    this.setFinal(rel, {kind: 'data', data, mode});
   }
 
   writeFile(rel: string, source: string, mode: number): void {
     this.checkTarget(rel);
-    this.finals.set(rel, {kind: 'file', source, mode});
+    this.setFinal(rel, {kind: 'file', source, mode});
   }
 
   delete(rel: string): void {
     checkRel(rel);
     const k = this.kind(rel);
     if (k === 'dir') throw new UsageError(`${rel} is a directory; transactions delete files only`);
-    if (k === 'file') this.finals.set(rel, {kind: 'absent'});
+    if (k === 'file') this.setFinal(rel, {kind: 'absent'});
   }
 
   rename(from: string, to: string): void {
@@ -83,8 +97,8 @@ export class StagedView {
     if (k === 'dir') throw new UsageError(`${from} is a directory; transactions rename files only`);
     if (from === to) return;
     this.checkTarget(to);
-    this.finals.set(to, this.finals.get(from) ?? {kind: 'move', from});
-    this.finals.set(from, {kind: 'absent'});
+    this.setFinal(to, this.finals.get(from) ?? {kind: 'move', from});
+    this.setFinal(from, {kind: 'absent'});
   }
 
   /** A file may be written at `rel`: it is not a directory, and no ancestor is a file. */
@@ -100,6 +114,7 @@ export class StagedView {
   plan(): Plan {
     const entries: PlanEntry[] = [];
     const dirs = new Set<string>();
+    const dirOnDisk = new Map<string, boolean>(); // many files share their directories
     for (const path of [...this.finals.keys()].sort()) {
       const final = this.finals.get(path)!;
       const existed = probe(this.root, path) === 'file';
@@ -107,7 +122,11 @@ export class StagedView {
       if (final.kind === 'move' && final.from === path) continue;
       entries.push({path, final, existed});
       if (final.kind === 'absent') continue;
-      for (const a of ancestorsRel(path)) if (probe(this.root, a) !== 'dir') dirs.add(a);
+      for (const a of ancestorsRel(path)) {
+        let isDir = dirOnDisk.get(a);
+        if (isDir === undefined) dirOnDisk.set(a, (isDir = probe(this.root, a) === 'dir'));
+        if (!isDir) dirs.add(a);
+      }
     }
     const sortedDirs = [...dirs].sort((a, b) => depthRel(a) - depthRel(b) || (a < b ? -1 : 1));
     return {entries, dirs: sortedDirs};

@@ -36,6 +36,46 @@ export function encodeEnvelope(env: Envelope): Buffer {
   return packr.pack(env);
 }
 
+/** Binaries at least this large are not copied into the msgpack buffer (encodeEnvelopePieces). */
+export const SPLIT_BINARY_BYTES = 64 * 1024;
+const EMPTY_BIN = Buffer.alloc(0);
+
+/** An envelope's msgpack encoding as pieces to be sent back to back, and their total length. */
+export interface EncodedEnvelope {
+  pieces: Buffer[];
+  length: number;
+}
+
+/**
+ * The msgpack encoding of `env`, as pieces whose concatenation equals encodeEnvelope(env). When the
+ * body is a plain object whose last value is a large binary (a snapshot chunk), that binary's bytes
+ * are the last piece, by reference, not copied: it ends the encoding (body is the envelope's last
+ * field), so the rest is encoded with an empty binary in its place and that binary's 2-byte header
+ * swapped for a 32-bit one. The receiver decodes the joined plaintext as usual. The caller must not
+ * change the binary until the transport has sealed it (the microtask after the send).
+ */
+export function encodeEnvelopePieces(env: Envelope): EncodedEnvelope {
+  const body = env.body;
+  if (body !== null && typeof body === 'object' && !Array.isArray(body) && !(body instanceof Uint8Array)) {
+    const keys = Object.keys(body);
+    const last = keys[keys.length - 1];
+    const big = last === undefined ? undefined : (body as Record<string, unknown>)[last];
+    if (big instanceof Uint8Array && big.length >= SPLIT_BINARY_BYTES) {
+      const head = packr.pack({...env, body: {...body, [last!]: EMPTY_BIN}});
+      // msgpack bin8 of length 0 is c4 00; anything else means the layout is not the one assumed.
+      if (head.length >= 2 && head[head.length - 2] === 0xc4 && head[head.length - 1] === 0) {
+        const bin32 = Buffer.allocUnsafe(5);
+        bin32[0] = 0xc6;
+        bin32.writeUInt32BE(big.length, 1);
+        const data = Buffer.from(big.buffer, big.byteOffset, big.byteLength);
+        return {pieces: [head.subarray(0, head.length - 2), bin32, data], length: head.length - 2 + 5 + data.length};
+      }
+    }
+  }
+  const whole = packr.pack(env);
+  return {pieces: [whole], length: whole.length};
+}
+
 /** Decodes and validates; returns undefined for anything that is not exactly a well-formed envelope. */
 export function decodeEnvelope(buf: Buffer): Envelope | undefined {
   let raw: unknown;
@@ -93,12 +133,12 @@ export function encodeBatch(parts: Buffer[], totalBytes?: number): Buffer {
  * The same batch as pieces (each envelope preceded by its 4-byte length), for an AEAD that takes its
  * plaintext in pieces: large envelopes are then encrypted where they lie instead of copied into a batch first.
  */
-export function batchPieces(parts: readonly Buffer[]): Buffer[] {
+export function batchPieces(parts: readonly EncodedEnvelope[]): Buffer[] {
   const out: Buffer[] = [];
   for (const p of parts) {
     const len = Buffer.allocUnsafe(4);
     len.writeUInt32BE(p.length);
-    out.push(len, p);
+    out.push(len, ...p.pieces);
   }
   return out;
 }

@@ -15,7 +15,8 @@ import {generateKeyPair, HandshakeState} from '../security/noise/index.js';
 import type {RekeyLimits} from '../security/session.js';
 import {DEFAULT_REKEY, TransportSession} from '../security/session.js';
 import type {Envelope} from './envelope.js';
-import {batchPieces, decodeBatch, decodeEnvelope, encodeEnvelope} from './envelope.js';
+import {batchPieces, decodeBatch, decodeEnvelope, encodeEnvelopePieces} from './envelope.js';
+import type {EncodedEnvelope} from './envelope.js';
 import {DATA_HEADER_BYTES, decodeFrame, encodeDataHeader, encodeHandshake, encodeReset, FrameKind} from './frame.js';
 import type {Frame} from './frame.js';
 import type {Capacity} from './hello.js';
@@ -114,7 +115,7 @@ interface Route {
   /** Sends a frame back the way this session came. */
   write(frame: Buffer): boolean;
   /** Encoded envelopes waiting for this tick's flush (coalesced into as few frames as fit). */
-  outbox: Buffer[];
+  outbox: EncodedEnvelope[];
   outboxBytes: number;
   flushScheduled: boolean;
 }
@@ -374,7 +375,11 @@ export class Voyager {
     return this.sendOn(route, {v: 1, type, id: this.nextRequestId(), from: this.identity.id, to: peerId, ts: this.clock(), body});
   }
 
-  /** Sends a request and resolves with the handler's result; typed errors on every failure. */
+  /**
+   * Sends a request and resolves with the handler's result; typed errors on every failure. A large
+   * binary in `body` is encrypted from where it lies, in the microtask after this call: the caller
+   * must not change it before then (see encodeEnvelopePieces).
+   */
   request(peerId: string, type: string, body: unknown, options: {timeoutMs?: number; signal?: AbortSignal} = {}): Promise<unknown> {
     const route = this.routeTo(peerId);
     if (!route) return Promise.reject(new UnreachableError(`no session with peer ${peerId.slice(0, 12)}`));
@@ -468,7 +473,7 @@ export class Voyager {
    */
   private sendOn(route: Route, env: Envelope): boolean {
     if (route.session.expired(this.clock())) return false;
-    const encoded = encodeEnvelope(env);
+    const encoded = encodeEnvelopePieces(env);
     const framed = 4 + encoded.length;
     if (DATA_HEADER_BYTES + framed + 16 > this.cfg.maxFrameBytes) {
       this.components.firewall.drop('oversized', env.to || 'self', `outbound ${env.type} ${encoded.length}B`);
