@@ -233,6 +233,7 @@ export class SwarmNode {
       stateBytes: () => Buffer.from(this.raft.kv.snapshot()),
       nodes: () => this.registeredNodes(),
       isAlive: (id) => this.liveness(id) === 'alive',
+      isDead: (id) => this.liveness(id) === 'dead',
     });
     this.fleetService = new FleetService(
       {

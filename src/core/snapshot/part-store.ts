@@ -42,11 +42,12 @@ export class PartStore {
   }
 
   /**
-   * Appends one chunk; the last one (offset + data = size) carries the part's sha256, which is
-   * checked before the part is published. A chunk at offset 0 (re)starts the part. The last chunk's
-   * fsync runs on the thread pool, so chunks of other parts keep landing meanwhile.
+   * Appends one chunk. The last one (offset + data = size) publishes the part once it is fsynced and
+   * returns the sha256 of what landed; when that chunk carries `sha256`, a mismatch refuses the part
+   * instead. A chunk at offset 0 (re)starts the part. The last chunk's fsync runs on the thread pool,
+   * so chunks of other parts keep landing meanwhile.
    */
-  async put(snap: string, index: number, offset: number, data: Buffer, size: number, sha256?: string): Promise<{complete: boolean}> {
+  async put(snap: string, index: number, offset: number, data: Buffer, size: number, sha256?: string): Promise<{complete: boolean; sha256?: string}> {
     const tmp = this.file(snap, index, true);
     const key = `${snap}/${index}`;
     if (offset === 0) {
@@ -81,13 +82,13 @@ export class PartStore {
       fs.closeSync(inc.fd);
     }
     const got = inc.hash.digest('hex');
-    if (got !== sha256) {
+    if (sha256 !== undefined && got !== sha256) {
       fs.rmSync(tmp, {force: true});
       throw new ConflictError(`part ${key} arrived corrupt (sha256 ${got.slice(0, 12)}, expected ${String(sha256).slice(0, 12)})`);
     }
     fs.renameSync(tmp, this.file(snap, index));
     fsyncDir(path.dirname(tmp));
-    return {complete: true};
+    return {complete: true, sha256: got};
   }
 
   /** Forgets a part being received (its temp file stays until removed or restarted). */

@@ -30,7 +30,12 @@ export interface SnapshotDeps extends ServiceContext {
   /** Registered nodes with their names. */
   nodes: () => {id: string; name: string}[];
   isAlive: (id: string) => boolean;
+  /** Declared dead by the failure detector (not merely suspected: a busy peer may be slow to answer). */
+  isDead: (id: string) => boolean;
 }
+
+/** How often requests to peers are checked against the failure detector. */
+const DEATH_POLL_MS = 250;
 
 export interface Progress {
   phase: string;
@@ -63,6 +68,9 @@ const EXCLUDED = new Set(['identity.key', 'join.secret', 'operator.key', 'contro
 export class SnapshotService {
   readonly parts: PartStore;
   private readonly progress = new Map<string, Progress>();
+  /** Peers with requests in flight: one signal each, aborted when the failure detector declares the peer dead. */
+  private readonly watched = new Map<string, {ac: AbortController; users: number}>();
+  private watchTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: SnapshotDeps) {
     this.parts = new PartStore(path.join(deps.dataDir, 'snapshot-parts'));
@@ -94,7 +102,15 @@ export class SnapshotService {
 
   /** A request to a node; to this node itself, the local handler's work directly. */
   private async ask(node: string, type: string, body: Record<string, unknown>, timeoutMs = 30_000): Promise<unknown> {
-    if (node !== this.deps.self) return this.deps.transport.request(node, type, body, {timeoutMs});
+    if (node !== this.deps.self) {
+      // A peer killed mid-transfer fails its requests as soon as it is declared dead, not at the timeout.
+      const w = this.watch(node);
+      try {
+        return await this.deps.transport.request(node, type, body, {timeoutMs, signal: w.signal});
+      } finally {
+        w.release();
+      }
+    }
     const b = body as {snap: string; part: number; offset: number; data: Uint8Array; size: number; sha256?: string; to: string};
     switch (type) {
       case MSG.put:
@@ -114,6 +130,33 @@ export class SnapshotService {
     }
   }
 
+  private watch(node: string): {signal: AbortSignal; release: () => void} {
+    let w = this.watched.get(node);
+    if (!w) this.watched.set(node, (w = {ac: new AbortController(), users: 0}));
+    const mine = w;
+    mine.users++;
+    if (!this.watchTimer) {
+      this.watchTimer = setInterval(() => {
+        for (const [n, x] of this.watched) {
+          if (!this.deps.isDead(n)) continue;
+          x.ac.abort();
+          this.watched.delete(n);
+        }
+      }, DEATH_POLL_MS);
+      this.watchTimer.unref();
+    }
+    return {
+      signal: mine.ac.signal,
+      release: () => {
+        if (--mine.users === 0 && this.watched.get(node) === mine) this.watched.delete(node);
+        if (this.watched.size === 0 && this.watchTimer) {
+          clearInterval(this.watchTimer);
+          this.watchTimer = undefined;
+        }
+      },
+    };
+  }
+
   /** Forwards a held part to `to` (repair); the receiver checks it against the manifest's hash. */
   private async replicate(b: {snap: string; part: number; to: string; size: number; sha256: string}): Promise<{ok: true}> {
     const fd = fs.openSync(this.parts.pathOf(b.snap, b.part), 'r');
@@ -127,23 +170,28 @@ export class SnapshotService {
 
   /**
    * Sends one part to every node in `to`, in order, WINDOW chunks in flight (each acknowledged by
-   * every target before its slot frees). Each chunk is read once whatever the number of targets, into
-   * a buffer of its own: the transport encrypts it from there, after this turn. Returns the part's
-   * sha256, computed as it is read; the last chunk carries `sha256` (or that) for the receivers to check.
+   * every target before its slot frees), and returns its sha256. Each chunk is read once whatever the
+   * number of targets, into a buffer of its own: the transport encrypts it from there, after this turn.
+   * With `expected` (a repair), the receivers check the part against it. Without (a create), the part
+   * is hashed where it lands: every receiver reports the hash of what it wrote and all must agree, an
+   * end-to-end check across independent copies that spares the sending node a hashing pass. A lone
+   * receiver with nothing to agree with gets the hash from the sender instead.
    */
-  private async sendPart(to: readonly string[], snap: string, part: number, size: number, read: (offset: number, into: Buffer) => number, sha256?: string, onBytes?: (n: number) => void): Promise<string> {
-    const hash = crypto.createHash('sha256');
+  private async sendPart(to: readonly string[], snap: string, part: number, size: number, read: (offset: number, into: Buffer) => number, expected?: string, onBytes?: (n: number) => void): Promise<string> {
+    const local = expected === undefined && to.length < 2 ? crypto.createHash('sha256') : undefined;
+    let landed: string[] = [];
     const chunk = (offset: number): Buffer => {
       const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - offset));
       const data = buf.subarray(0, read(offset, buf));
       if (data.length === 0 && size > offset) throw new ConflictError(`part ${snap}/${part}: the source ended early`);
-      hash.update(data);
+      local?.update(data);
       return data;
     };
-    const putAll = (offset: number, data: Buffer): Promise<unknown> => {
+    const putAll = async (offset: number, data: Buffer): Promise<void> => {
       const last = offset + data.length >= size;
-      const body = {snap, part, offset, data, size, ...(last ? {sha256: sha256 ?? hash.copy().digest('hex')} : {})};
-      return Promise.all(to.map((node) => this.ask(node, MSG.put, body)));
+      const sha256 = expected ?? (last ? local?.digest('hex') : undefined);
+      const acks = (await Promise.all(to.map((node) => this.ask(node, MSG.put, {snap, part, offset, data, size, ...(sha256 ? {sha256} : {})})))) as {sha256?: string}[];
+      if (last) landed = acks.map((a) => String(a.sha256));
     };
     // The first chunk creates the part on each receiver: it must land before the others.
     const first = chunk(0);
@@ -166,7 +214,11 @@ export class SnapshotService {
       inflight.add(sent);
     }
     await Promise.all(inflight);
-    return hash.digest('hex');
+    const agreed = landed[0];
+    if (!agreed || !/^[0-9a-f]{64}$/.test(agreed) || landed.some((h) => h !== agreed)) {
+      throw new ConflictError(`part ${part} of snapshot ${snap} landed differently on its holders (${landed.map((h) => h.slice(0, 12)).join(' vs ')}); create again`);
+    }
+    return agreed;
   }
 
   progressOf(id: string): Progress | undefined {
@@ -232,16 +284,23 @@ export class SnapshotService {
     lap('plan');
     prog.phase = 'sending';
     prog.total = plan.bytes * 2;
-    const hashes = await Promise.all(
-      ranges.map(async (r, index) => {
-        const reader = new PayloadReader(plan);
-        try {
-          return await this.sendPart(placement[index]!, id, index, r.size, (off, buf) => reader.read(r.offset + off, buf), undefined, (n) => (prog.done += n));
-        } finally {
-          reader.close();
-        }
-      }),
-    );
+    let hashes: string[];
+    try {
+      hashes = await Promise.all(
+        ranges.map(async (r, index) => {
+          const reader = new PayloadReader(plan);
+          try {
+            return await this.sendPart(placement[index]!, id, index, r.size, (off, buf) => reader.read(r.offset + off, buf), undefined, (n) => (prog.done += n));
+          } finally {
+            reader.close();
+          }
+        }),
+      );
+    } catch (err) {
+      // No manifest will name them: the parts already sent would only take space.
+      await Promise.all(peers.map((n) => this.ask(n, MSG.rm, {snap: id}).catch(() => undefined)));
+      throw err;
+    }
     lap('send');
     const m: SnapshotManifest = {
       id,
