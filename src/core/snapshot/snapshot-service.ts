@@ -190,7 +190,8 @@ export class SnapshotService {
     const putAll = async (offset: number, data: Buffer): Promise<void> => {
       const last = offset + data.length >= size;
       const sha256 = expected ?? (last ? local?.digest('hex') : undefined);
-      const acks = (await Promise.all(to.map((node) => this.ask(node, MSG.put, {snap, part, offset, data, size, ...(sha256 ? {sha256} : {})})))) as {sha256?: string}[];
+      // `data` last: the transport then encrypts it where it lies instead of copying it (encodeEnvelopePieces).
+      const acks = (await Promise.all(to.map((node) => this.ask(node, MSG.put, {snap, part, offset, size, ...(sha256 ? {sha256} : {}), data})))) as {sha256?: string}[];
       if (last) landed = acks.map((a) => String(a.sha256));
     };
     // The first chunk creates the part on each receiver: it must land before the others.
