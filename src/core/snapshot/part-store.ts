@@ -28,7 +28,7 @@ interface Incoming {
  * arrive: the final fsync then has little left to wait for, instead of every part's whole size at
  * once when a snapshot's parts all complete together.
  */
-const FLUSH_EVERY = 8 * 1024 * 1024;
+const FLUSH_EVERY = 4 * 1024 * 1024;
 
 export class PartStore {
   /** Parts being received, hashed chunk by chunk (no second read of the file). */
