@@ -1,6 +1,6 @@
-#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=67108864 node --single-threaded-gc
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=67108864 node --single-threaded-gc --no-incremental-marking
 // Production entry point: runs the compiled commands in dist/. The #! line sets glibc's malloc
-// thresholds and a V8 flag for the process (src/core/node/process-settings.ts says why; a test keeps them equal).
+// thresholds and V8 GC flags for the process (src/core/node/process-settings.ts says why; a test keeps them equal).
 import {cacheRootManifest, importOclif} from './fast-start.js';
 
 // One place for process-wide safety nets (STYLE: never per run).

@@ -12,14 +12,16 @@
  *   AES-GCM and SHA-256 work. A fixed mmap threshold of 4 MiB and a trim threshold of 64 MiB keep the
  *   memory in the heap for reuse: about 30% less CPU across the nodes. The price: a node keeps up to
  *   64 MiB of freed heap rather than returning it at once.
- * - `--single-threaded-gc`: every 64 MiB of such buffers makes V8 start a major GC of the (small, ~10
- *   MiB) heap; with its concurrent marking threads those GCs took a quarter of all CPU, as helper
- *   threads contended with the four nodes' own work for two cores. On the main thread they cost far
- *   less: create went from 3.1-3.3 s to 2.2-2.4 s, 30% less CPU. A node's heap is small, so its
- *   pauses stay short (the benchmark reports the longest control-socket stall).
+ * - `--single-threaded-gc --no-incremental-marking`: every ~64 MiB of such buffers makes V8 start a
+ *   major GC of the (small, ~12 MiB) heap. With concurrent marking threads those GCs took a quarter of
+ *   all CPU, the helper threads contending with the four nodes' own work for two cores; on the main
+ *   thread they cost far less (create 3.1-3.3 s -> 2.2-2.4 s, 30% less CPU). Marking incrementally, in
+ *   ~150 steps interleaved with the transfer, cost more again than one atomic pass over so small a
+ *   heap (create 1.7-2.0 s -> 1.3-1.5 s). A node's heap is small, so a full pause stays in the tens of
+ *   milliseconds (the benchmark reports the longest control-socket stall).
  */
 export const NODE_GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=67108864';
-export const NODE_V8_FLAGS: readonly string[] = ['--single-threaded-gc'];
+export const NODE_V8_FLAGS: readonly string[] = ['--single-threaded-gc', '--no-incremental-marking'];
 
 /** `env` with the node's malloc settings added (an operator's own GLIBC_TUNABLES are kept, ours appended). */
 export function nodeProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
