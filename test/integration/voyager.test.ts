@@ -56,6 +56,29 @@ test('request/reply over an authenticated link; the peer is known by its identit
   await waitFor('server sees client', () => server.v.connectedPeers().find((p) => p.id === client.identity.id), 2000);
 });
 
+test('a large binary is sent from where it lies: after one turn of the event loop its buffer may be reused', async () => {
+  const server = await serve();
+  const got: string[] = [];
+  server.v.handle('test.chunk', (env) => {
+    got.push(Buffer.from((env.body as {data: Uint8Array}).data).toString('hex', 0, 8));
+    return {n: (env.body as {data: Uint8Array}).data.length};
+  });
+  const client = endpoint();
+  await client.v.start();
+  client.v.connect(server.v.listen);
+  const peer = await client.v.waitForLink(server.v.listen, {timeoutMs: 5000});
+  // One buffer, refilled for every request once the loop has turned (what a snapshot sender does).
+  const buf = Buffer.alloc(300_000);
+  const acks: Promise<unknown>[] = [];
+  for (let i = 0; i < 5; i++) {
+    buf.fill(i);
+    acks.push(client.v.request(peer.id, 'test.chunk', {i, data: buf}));
+    await new Promise((r) => setImmediate(r));
+  }
+  expect(await Promise.all(acks)).toEqual(Array.from({length: 5}, () => ({n: 300_000})));
+  expect(got).toEqual([0, 1, 2, 3, 4].map((i) => Buffer.alloc(8, i).toString('hex')));
+});
+
 test('trust lists are enforced in both directions', async () => {
   const stranger = generateIdentity();
   const server = await serve({}, {psk, hasJoinSecret: true, trusted: new Set([stranger.publicKey.toString('hex')])});

@@ -180,9 +180,11 @@ export class SnapshotService {
   private async sendPart(to: readonly string[], snap: string, part: number, size: number, read: (offset: number, into: Buffer) => number, expected?: string, onBytes?: (n: number) => void): Promise<string> {
     const local = expected === undefined && to.length < 2 ? crypto.createHash('sha256') : undefined;
     let landed: string[] = [];
+    // One buffer for every chunk: the transport seals a sent chunk in the microtask after the send,
+    // and the loop below yields to the event loop (after those microtasks) before reading the next.
+    const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1)));
     const chunk = (offset: number): Buffer => {
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - offset));
-      const data = buf.subarray(0, read(offset, buf));
+      const data = buf.subarray(0, read(offset, buf.subarray(0, Math.min(CHUNK, size - offset))));
       if (data.length === 0 && size > offset) throw new ConflictError(`part ${snap}/${part}: the source ended early`);
       local?.update(data);
       return data;
