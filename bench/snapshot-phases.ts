@@ -12,7 +12,7 @@ export type Phases = Record<string, number>;
 /** What each step the service records covers (the service's step names, in order). */
 export const CREATE_PHASES: Record<string, string> = {
   plan: 'plan: stat the files, cut the parts',
-  send: 'read + hash each part, send it to its 2 holders (they write, hash, fsync)',
+  send: 'read each part, send it to its 2 holders (they write, hash, fsync; the hashes must agree)',
   manifest: 'manifest through Raft',
 };
 export const RESTORE_PHASES: Record<string, string> = {
