@@ -11,6 +11,7 @@ import {PartStore} from './part-store.js';
 import {cutRanges, PayloadReader, planPayload, rootHash} from './payload.js';
 import type {PayloadSource} from './payload.js';
 import type {PayloadExtractor} from './payload-extract.js';
+import {PeerWatch} from './peer-watch.js';
 import {placeParts, repairTargets} from './placement.js';
 import {restoreStream} from './restore.js';
 
@@ -33,9 +34,6 @@ export interface SnapshotDeps extends ServiceContext {
   /** Declared dead by the failure detector (not merely suspected: a busy peer may be slow to answer). */
   isDead: (id: string) => boolean;
 }
-
-/** How often requests to peers are checked against the failure detector. */
-const DEATH_POLL_MS = 250;
 
 export interface Progress {
   phase: string;
@@ -68,12 +66,11 @@ const EXCLUDED = new Set(['identity.key', 'join.secret', 'operator.key', 'contro
 export class SnapshotService {
   readonly parts: PartStore;
   private readonly progress = new Map<string, Progress>();
-  /** Peers with requests in flight: one signal each, aborted when the failure detector declares the peer dead. */
-  private readonly watched = new Map<string, {ac: AbortController; users: number}>();
-  private watchTimer: NodeJS.Timeout | undefined;
+  private readonly peers: PeerWatch;
 
   constructor(private readonly deps: SnapshotDeps) {
     this.parts = new PartStore(path.join(deps.dataDir, 'snapshot-parts'));
+    this.peers = new PeerWatch(deps.isDead);
     const t = deps.transport;
     // Chunk handlers first let the loop turn (they still run in arrival order): the transport
     // dispatches queued frames back to back as microtasks, which would starve this node's timers.
@@ -104,7 +101,7 @@ export class SnapshotService {
   private async ask(node: string, type: string, body: Record<string, unknown>, timeoutMs = 30_000): Promise<unknown> {
     if (node !== this.deps.self) {
       // A peer killed mid-transfer fails its requests as soon as it is declared dead, not at the timeout.
-      const w = this.watch(node);
+      const w = this.peers.watch(node);
       try {
         return await this.deps.transport.request(node, type, body, {timeoutMs, signal: w.signal});
       } finally {
@@ -130,33 +127,6 @@ export class SnapshotService {
     }
   }
 
-  private watch(node: string): {signal: AbortSignal; release: () => void} {
-    let w = this.watched.get(node);
-    if (!w) this.watched.set(node, (w = {ac: new AbortController(), users: 0}));
-    const mine = w;
-    mine.users++;
-    if (!this.watchTimer) {
-      this.watchTimer = setInterval(() => {
-        for (const [n, x] of this.watched) {
-          if (!this.deps.isDead(n)) continue;
-          x.ac.abort();
-          this.watched.delete(n);
-        }
-      }, DEATH_POLL_MS);
-      this.watchTimer.unref();
-    }
-    return {
-      signal: mine.ac.signal,
-      release: () => {
-        if (--mine.users === 0 && this.watched.get(node) === mine) this.watched.delete(node);
-        if (this.watched.size === 0 && this.watchTimer) {
-          clearInterval(this.watchTimer);
-          this.watchTimer = undefined;
-        }
-      },
-    };
-  }
-
   /** Forwards a held part to `to` (repair); the receiver checks it against the manifest's hash. */
   private async replicate(b: {snap: string; part: number; to: string; size: number; sha256: string}): Promise<{ok: true}> {
     const fd = fs.openSync(this.parts.pathOf(b.snap, b.part), 'r');
@@ -171,7 +141,7 @@ export class SnapshotService {
   /**
    * Sends one part to every node in `to`, in order, WINDOW chunks in flight (each acknowledged by
    * every target before its slot frees), and returns its sha256. Each chunk is read once whatever the
-   * number of targets, into a buffer of its own: the transport encrypts it from there, after this turn.
+   * number of targets, into one buffer reused for the whole part (see below).
    * With `expected` (a repair), the receivers check the part against it. Without (a create), the part
    * is hashed where it lands: every receiver reports the hash of what it wrote and all must agree, an
    * end-to-end check across independent copies that spares the sending node a hashing pass. A lone
