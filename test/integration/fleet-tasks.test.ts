@@ -172,7 +172,14 @@ describe('fleet on a 3-node cluster', () => {
     let lines = '';
     watch.stdout!.on('data', (b: Buffer) => (lines += b.toString()));
     try {
-      await new Promise((r) => setTimeout(r, 2500)); // attached and watching
+      // Attached once it prints a change of a probe task: a fixed wait was too short on a loaded
+      // machine, and a probe may finish before the watch attaches, so probes go until one is seen.
+      for (let attempt = 1; ; attempt++) {
+        const probe = await submit(['true']);
+        const seen = await waitFor('the watch to print a probe', () => lines.includes(probe.id), 3000, 100).then(() => true, () => false);
+        if (seen) break;
+        if (attempt >= 10) throw new Error('task list --watch never printed a change');
+      }
       const w = await submit(['true']);
       await waitFor('the watch to see it finish', () => lines.split('\n').some((l) => l.includes(w.id) && l.includes('"state":"succeeded"')), 20_000, 100);
       const states = lines.split('\n').filter((l) => l.includes(w.id)).map((l) => (JSON.parse(l) as Task).state);

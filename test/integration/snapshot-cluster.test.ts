@@ -85,6 +85,16 @@ describe('snapshots on four nodes', () => {
     expect(v).toMatchObject({healthy: true, restorable: true, degraded: [], lost: []});
   }, 120_000);
 
+  test('many more parts than are sent at once: created healthy, restored byte-identical, removed', async () => {
+    const many = await control(nodes.get('s3')!, 'snapshot.create', {parts: 300, include: [state]}, 120_000);
+    expect(many.parts).toHaveLength(300);
+    expect(await control(nodes.get('s1')!, 'snapshot.verify', {id: many.id})).toMatchObject({healthy: true});
+    const to = path.join(dir, 'restored-many');
+    await control(nodes.get('s3')!, 'snapshot.restore', {id: many.id, to}, 120_000);
+    expect(tree(path.join(to, 'include', 'memory'))).toEqual(tree(state));
+    await control(nodes.get('s3')!, 'snapshot.rm', {id: many.id});
+  }, 120_000);
+
   test('kill -9 one node: restore is byte-identical from the survivors', async () => {
     nodes.get('s2')!.proc.kill('SIGKILL');
     await nodes.get('s2')!.exited;

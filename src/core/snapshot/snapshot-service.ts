@@ -18,6 +18,8 @@ import {restoreStream} from './restore.js';
 const CHUNK = 1020 * 1024;
 /** Chunks in flight per transfer: enough to keep a link busy, little enough to bound memory. */
 const WINDOW = 2;
+/** Parts a create sends at once (all of them, at the default counts). */
+const PARTS_AT_ONCE = 8;
 /**
  * Chunks a restore asks for ahead of the one it consumes. Parts are fetched one after the other (the
  * stream is parsed in order as it arrives), so this one window is what keeps the holders busy.
@@ -257,22 +259,30 @@ export class SnapshotService {
     lap('plan');
     prog.phase = 'sending';
     prog.total = plan.bytes * 2;
-    let hashes: string[];
-    try {
-      hashes = await Promise.all(
-        ranges.map(async (r, index) => {
-          const reader = new PayloadReader(plan);
-          try {
-            return await this.sendPart(placement[index]!, id, index, r.size, (off, buf) => reader.read(r.offset + off, buf), undefined, (n) => (prog.done += n));
-          } finally {
-            reader.close();
-          }
-        }),
-      );
-    } catch (err) {
+    // PARTS_AT_ONCE parts in flight, whatever --parts is: each holds a chunk buffer and a window.
+    const hashes: string[] = [];
+    let next = 0;
+    let failed = false;
+    const worker = async (): Promise<void> => {
+      for (let index = next++; index < ranges.length && !failed; index = next++) {
+        const r = ranges[index]!;
+        const reader = new PayloadReader(plan);
+        try {
+          hashes[index] = await this.sendPart(placement[index]!, id, index, r.size, (off, buf) => reader.read(r.offset + off, buf), undefined, (n) => (prog.done += n));
+        } catch (err) {
+          failed = true;
+          throw err;
+        } finally {
+          reader.close();
+        }
+      }
+    };
+    const settled = await Promise.allSettled(Array.from({length: Math.min(PARTS_AT_ONCE, ranges.length)}, worker));
+    const failure = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failure) {
       // No manifest will name them: the parts already sent would only take space.
       await Promise.all(peers.map((n) => this.ask(n, MSG.rm, {snap: id}).catch(() => undefined)));
-      throw err;
+      throw failure.reason;
     }
     lap('send');
     const m: SnapshotManifest = {
