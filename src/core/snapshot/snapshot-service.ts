@@ -252,8 +252,8 @@ export class SnapshotService {
     const prog: Progress = {phase: 'packing', done: 0, total: 0, servedBy: {}, steps: []};
     this.progress.set(id, prog);
     const lap = stopwatch(prog);
-    // Sizes are fixed here; every part is then read straight from the sources, all parts at once,
-    // each chunk read once and sent to both of its holders.
+    // Sizes are fixed here; every part is then read straight from the sources, each chunk read once
+    // and sent to both of its holders.
     const plan = planPayload(this.sources(opts.include));
     const {partSize, ranges} = cutRanges(plan.bytes, opts.parts);
     lap('plan');
