@@ -249,7 +249,7 @@ export class SnapshotService {
     const id = crypto.randomBytes(8).toString('hex');
     const peers = this.deps.nodes().map((n) => n.id).filter((n) => n !== this.deps.self && this.deps.isAlive(n)).sort();
     const placement = placeParts(opts.parts, peers);
-    const prog: Progress = {phase: 'packing', done: 0, total: 0, servedBy: {}, steps: []};
+    const prog: Progress = {phase: 'planning', done: 0, total: 0, servedBy: {}, steps: []};
     this.progress.set(id, prog);
     const lap = stopwatch(prog);
     // Sizes are fixed here; every part is then read straight from the sources, each chunk read once
