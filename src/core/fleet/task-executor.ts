@@ -304,7 +304,8 @@ function readSlice(file: string, offset: number, length: number, missing: string
     const n = Math.max(0, Math.min(length, total - offset));
     const data = Buffer.alloc(n);
     if (n > 0) fs.readSync(fd, data, 0, n, offset);
-    return {data, total};
+    // `data` last: the transport then encrypts it where it lies instead of copying it (encodeEnvelopePieces).
+    return {total, data};
   } finally {
     fs.closeSync(fd);
   }
