@@ -117,16 +117,9 @@ export function unpackPlain(buf: Buffer): unknown {
  */
 export const BATCH_MAX_ENVELOPES = 65_536;
 
-export function encodeBatch(parts: Buffer[], totalBytes?: number): Buffer {
-  const size = totalBytes ?? parts.reduce((n, p) => n + 4 + p.length, 0);
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const p of parts) {
-    out.writeUInt32BE(p.length, at);
-    p.copy(out, at + 4);
-    at += 4 + p.length;
-  }
-  return out;
+export function encodeBatch(parts: readonly Buffer[]): Buffer {
+  // One definition of the layout: the batch the sender encrypts in pieces, joined.
+  return Buffer.concat(batchPieces(parts.map((p) => ({pieces: [p], length: p.length}))));
 }
 
 /**
