@@ -275,6 +275,8 @@ export class Voyager {
         // frames between the two limits reach us and are counted as oversized.
         maxMessageSize: this.cfg.maxFrameBytes * 4,
       });
+      // bind() runs on a libuv worker thread; that is safe only because nothing else touches this
+      // socket yet (the receive loop starts below). See stop() for why unbind is synchronous.
       await router.bind(`tcp://${this.cfg.bind.host}:${this.cfg.bind.port}`);
       this.router = router;
       this.routerSender = new SocketSender(router, this.cfg.maxQueuedFrames, (err) => this.onSendFailure(err));
@@ -441,8 +443,11 @@ export class Voyager {
     for (const link of links) link.dealer.close();
     const router = this.router;
     if (router) {
-      // Unbind first and wait for it, so the port is free when stop() resolves (a restart can rebind).
-      if (router.lastEndpoint) await router.unbind(router.lastEndpoint).catch(() => {});
+      // Unbind before closing so the listener is gone when stop() resolves (a restart can rebind).
+      // Synchronously: zeromq.js runs the async unbind() on a libuv worker thread while the receive
+      // loop's poll callback may read the same socket on the main thread; libzmq sockets are not
+      // thread-safe, and that race aborts the process (pipe.cpp:355) or segfaults it.
+      unbindQuietly(router);
       router.close();
     }
   }
@@ -906,4 +911,15 @@ function settleReply(pending: PendingRequest, body: unknown): void {
   if (b && b.ok === true) pending.resolve(b.result);
   else if (b && b.ok === false && b.error && typeof b.error.code === 'string') pending.reject(new RemoteError(b.error.code, String(b.error.message)));
   else pending.reject(new RemoteError('malformed', 'malformed reply'));
+}
+
+/** Unbinds the router's endpoint on the calling (main) thread; a failure only means it is already gone. */
+function unbindQuietly(router: zmq.Router): void {
+  const endpoint = router.lastEndpoint;
+  if (!endpoint) return;
+  try {
+    router.unbindSync(endpoint);
+  } catch {
+    // ENOENT when the endpoint was never bound or is already released; close() follows either way.
+  }
 }
