@@ -21,7 +21,15 @@ interface Incoming {
   unflushed: number;
   /** Early flushes in flight (the last chunk waits for them). */
   flushing: Promise<void>[];
+  /** When the last chunk landed (the node's clock). */
+  touchedMs: number;
 }
+
+/**
+ * A part no chunk has reached for this long was abandoned (its sender died or gave up: senders time
+ * out a chunk after 30 s): its file handle is closed and its temp file removed when another part starts.
+ */
+export const ABANDONED_AFTER_MS = 10 * 60_000;
 
 /**
  * Start writing a part back to disk every this many bytes, on the thread pool, while later chunks
@@ -34,7 +42,15 @@ export class PartStore {
   /** Parts being received, hashed chunk by chunk (no second read of the file). */
   private readonly inflight = new Map<string, Incoming>();
 
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly clock: () => number,
+  ) {}
+
+  /** Parts being received right now. */
+  get receiving(): number {
+    return this.inflight.size;
+  }
 
   private file(snap: string, index: number, tmp = false): string {
     if (!ID_RE.test(snap) || !Number.isSafeInteger(index) || index < 0 || index > 100_000) throw new UsageError('bad snapshot part reference');
@@ -50,14 +66,17 @@ export class PartStore {
   async put(snap: string, index: number, offset: number, data: Buffer, size: number, sha256?: string): Promise<{complete: boolean; sha256?: string}> {
     const tmp = this.file(snap, index, true);
     const key = `${snap}/${index}`;
+    const now = this.clock();
     if (offset === 0) {
       this.drop(key);
+      this.dropAbandoned(now);
       fs.mkdirSync(path.dirname(tmp), {recursive: true, mode: 0o700});
-      this.inflight.set(key, {fd: fs.openSync(tmp, 'w', 0o600), hash: crypto.createHash('sha256'), next: 0, unflushed: 0, flushing: []});
+      this.inflight.set(key, {fd: fs.openSync(tmp, 'w', 0o600), hash: crypto.createHash('sha256'), next: 0, unflushed: 0, flushing: [], touchedMs: now});
     }
     const inc = this.inflight.get(key);
     if (!inc) throw new ConflictError(`part ${key}: chunk at ${offset} without a start; resend from 0`);
     if (inc.next !== offset) throw new ConflictError(`part ${key}: expected offset ${inc.next}, got ${offset}`);
+    inc.touchedMs = now;
     if (offset + data.length > size) {
       this.drop(key);
       throw new UsageError(`part ${key}: more bytes than announced`);
@@ -98,6 +117,15 @@ export class PartStore {
     this.inflight.delete(key);
     // Not under an early flush still running on the thread pool (the number could be reused).
     void Promise.all(inc.flushing).then(() => fs.close(inc.fd, () => undefined));
+  }
+
+  /** Closes and removes the parts whose sender stopped sending long ago. */
+  private dropAbandoned(now: number): void {
+    for (const [key, inc] of [...this.inflight]) {
+      if (now - inc.touchedMs < ABANDONED_AFTER_MS) continue;
+      this.drop(key);
+      fs.rmSync(path.join(this.root, `${key}.part.tmp`), {force: true});
+    }
   }
 
   has(snap: string, index: number): boolean {

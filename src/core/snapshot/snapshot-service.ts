@@ -7,6 +7,8 @@ import {ConflictError, NotFoundError, RefusedError, UsageError} from '../errors.
 import type {ServiceContext} from '../service-context.js';
 import {decodeManifest, MANIFEST_NAMESPACE} from './manifest.js';
 import type {PartCopyStatus, SnapshotManifest, VerifyReport} from './manifest.js';
+import {PART_MSG, parsePartRef, parsePut, parseRead, parseReplicate, parseRm} from './part-messages.js';
+import type {PartMessage, ReplicateBody} from './part-messages.js';
 import {PartStore} from './part-store.js';
 import {cutRanges, PayloadReader, planPayload, rootHash} from './payload.js';
 import type {PayloadSource} from './payload.js';
@@ -25,7 +27,6 @@ const PARTS_AT_ONCE = 8;
  * stream is parsed in order as it arrives), so this one window is what keeps the holders busy.
  */
 const FETCH_WINDOW = 4;
-const MSG = {put: 'snapshot.part.put', hash: 'snapshot.part.hash', read: 'snapshot.part.read', replicate: 'snapshot.part.replicate', rm: 'snapshot.part.rm'} as const;
 
 export interface SnapshotDeps extends ServiceContext {
   /** The replicated store's state now (what the Raft snapshot would hold). */
@@ -71,66 +72,60 @@ export class SnapshotService {
   private readonly peers: PeerWatch;
 
   constructor(private readonly deps: SnapshotDeps) {
-    this.parts = new PartStore(path.join(deps.dataDir, 'snapshot-parts'));
+    this.parts = new PartStore(path.join(deps.dataDir, 'snapshot-parts'), deps.clock);
     this.peers = new PeerWatch(deps.isDead);
     const t = deps.transport;
-    // Chunk handlers first let the loop turn (they still run in arrival order): the transport
-    // dispatches queued frames back to back as microtasks, which would starve this node's timers.
-    t.handle(MSG.put, async (env) => {
-      const b = env.body as {snap: string; part: number; offset: number; data: Uint8Array; size: number; sha256?: string};
-      await yieldToLoop();
-      return this.parts.put(b.snap, b.part, b.offset, bytesOf(b.data), b.size, b.sha256);
-    });
-    t.handle(MSG.hash, (env) => {
-      const b = env.body as {snap: string; part: number};
-      return this.parts.hash(b.snap, b.part);
-    });
-    t.handle(MSG.read, async (env) => {
-      const b = env.body as {snap: string; part: number; offset: number};
-      await yieldToLoop();
-      return {data: this.parts.read(b.snap, b.part, b.offset, CHUNK)};
-    });
-    t.handle(MSG.replicate, (env) => this.replicate(env.body as {snap: string; part: number; to: string; size: number; sha256: string}));
-    t.handle(MSG.rm, (env) => {
-      const b = env.body as {snap: string; part?: number};
-      if (b.part === undefined) this.parts.removeSnapshot(b.snap);
-      else this.parts.removePart(b.snap, b.part);
-      return {ok: true};
-    });
+    for (const type of Object.values(PART_MSG)) {
+      // Chunk handlers first let the loop turn (they still run in arrival order): the transport
+      // dispatches queued frames back to back as microtasks, which would starve this node's timers.
+      const chunked = type === PART_MSG.put || type === PART_MSG.read;
+      t.handle(type, async (env) => {
+        if (chunked) await yieldToLoop();
+        return this.serve(type, env.body);
+      });
+    }
   }
 
-  /** A request to a node; to this node itself, the local handler's work directly. */
-  private async ask(node: string, type: string, body: Record<string, unknown>, timeoutMs = 30_000): Promise<unknown> {
-    if (node !== this.deps.self) {
-      // A peer killed mid-transfer fails its requests as soon as it is declared dead, not at the timeout.
-      const w = this.peers.watch(node);
-      try {
-        return await this.deps.transport.request(node, type, body, {timeoutMs, signal: w.signal});
-      } finally {
-        w.release();
-      }
-    }
-    const b = body as {snap: string; part: number; offset: number; data: Uint8Array; size: number; sha256?: string; to: string};
+  /** What this node does as a holder, for a peer's request or its own (the same checks either way). */
+  private serve(type: PartMessage, body: unknown): unknown {
     switch (type) {
-      case MSG.put:
-        return this.parts.put(b.snap, b.part, b.offset, bytesOf(b.data), b.size, b.sha256);
-      case MSG.hash:
+      case PART_MSG.put: {
+        const b = parsePut(body);
+        return this.parts.put(b.snap, b.part, b.offset, b.data, b.size, b.sha256);
+      }
+      case PART_MSG.hash: {
+        const b = parsePartRef(body);
         return this.parts.hash(b.snap, b.part);
-      case MSG.read:
+      }
+      case PART_MSG.read: {
+        const b = parseRead(body);
         return {data: this.parts.read(b.snap, b.part, b.offset, CHUNK)};
-      case MSG.rm:
+      }
+      case PART_MSG.replicate:
+        return this.replicate(parseReplicate(body));
+      case PART_MSG.rm: {
+        const b = parseRm(body);
         if (b.part === undefined) this.parts.removeSnapshot(b.snap);
         else this.parts.removePart(b.snap, b.part);
         return {ok: true};
-      case MSG.replicate:
-        return this.replicate(b as {snap: string; part: number; to: string; size: number; sha256: string});
-      default:
-        throw new UsageError(`unknown snapshot message ${type}`);
+      }
+    }
+  }
+
+  /** A request to a node; to this node itself, the holder's work directly. */
+  private async ask(node: string, type: PartMessage, body: Record<string, unknown>, timeoutMs = 30_000): Promise<unknown> {
+    if (node === this.deps.self) return this.serve(type, body);
+    // A peer killed mid-transfer fails its requests as soon as it is declared dead, not at the timeout.
+    const w = this.peers.watch(node);
+    try {
+      return await this.deps.transport.request(node, type, body, {timeoutMs, signal: w.signal});
+    } finally {
+      w.release();
     }
   }
 
   /** Forwards a held part to `to` (repair); the receiver checks it against the manifest's hash. */
-  private async replicate(b: {snap: string; part: number; to: string; size: number; sha256: string}): Promise<{ok: true}> {
+  private async replicate(b: ReplicateBody): Promise<{ok: true}> {
     const fd = fs.openSync(this.parts.pathOf(b.snap, b.part), 'r');
     try {
       await this.sendPart([b.to], b.snap, b.part, b.size, (off, buf) => readInto(fd, off, buf), b.sha256);
@@ -165,7 +160,7 @@ export class SnapshotService {
       const last = offset + data.length >= size;
       const sha256 = expected ?? (last ? local?.digest('hex') : undefined);
       // `data` last: the transport then encrypts it where it lies instead of copying it (encodeEnvelopePieces).
-      const acks = (await Promise.all(to.map((node) => this.ask(node, MSG.put, {snap, part, offset, size, ...(sha256 ? {sha256} : {}), data})))) as {sha256?: string}[];
+      const acks = (await Promise.all(to.map((node) => this.ask(node, PART_MSG.put, {snap, part, offset, size, ...(sha256 ? {sha256} : {}), data})))) as {sha256?: string}[];
       if (last) landed = acks.map((a) => String(a.sha256));
     };
     // The first chunk creates the part on each receiver: it must land before the others.
@@ -281,7 +276,7 @@ export class SnapshotService {
     const failure = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
     if (failure) {
       // No manifest will name them: the parts already sent would only take space.
-      await Promise.all(peers.map((n) => this.ask(n, MSG.rm, {snap: id}).catch(() => undefined)));
+      await Promise.all(peers.map((n) => this.ask(n, PART_MSG.rm, {snap: id}).catch(() => undefined)));
       throw failure.reason;
     }
     lap('send');
@@ -324,7 +319,7 @@ export class SnapshotService {
   private async copyStatus(node: string, snap: string, part: number, sha256: string): Promise<PartCopyStatus> {
     if (!this.deps.isAlive(node) && node !== this.deps.self) return 'unreachable';
     try {
-      const h = (await this.ask(node, MSG.hash, {snap, part}, 15_000)) as {sha256: string};
+      const h = (await this.ask(node, PART_MSG.hash, {snap, part}, 15_000)) as {sha256: string};
       return h.sha256 === sha256 ? 'ok' : 'corrupt';
     } catch (err) {
       return err instanceof NotFoundError ? 'missing' : 'unreachable';
@@ -346,10 +341,10 @@ export class SnapshotService {
       const good = p.copies.filter((c) => c.status === 'ok').map((c) => c.node);
       const targets = repairTargets(p.copies.length - good.length, good, live, load);
       if (targets.length < p.copies.length - good.length) throw new RefusedError(`part ${p.index}: not enough live nodes without a copy to re-mirror it; start another node`);
-      for (const c of p.copies) if (c.status === 'corrupt') await this.ask(c.node, MSG.rm, {snap: m.id, part: p.index}).catch(() => undefined);
+      for (const c of p.copies) if (c.status === 'corrupt') await this.ask(c.node, PART_MSG.rm, {snap: m.id, part: p.index}).catch(() => undefined);
       const spec = m.parts[p.index]!;
       for (const to of targets) {
-        await this.ask(good[0]!, MSG.replicate, {snap: m.id, part: p.index, to, size: spec.size, sha256: spec.sha256}, 600_000);
+        await this.ask(good[0]!, PART_MSG.replicate, {snap: m.id, part: p.index, to, size: spec.size, sha256: spec.sha256}, 600_000);
         load.set(to, (load.get(to) ?? 0) + 1);
         repaired.push({index: p.index, from: this.name(good[0]!), to: this.name(to)});
       }
@@ -366,7 +361,7 @@ export class SnapshotService {
     const {m, version} = await this.manifest(ref);
     const holders = [...new Set(m.parts.flatMap((p) => p.copies))];
     const unreachable: string[] = [];
-    await Promise.all(holders.map((n) => this.ask(n, MSG.rm, {snap: m.id}).catch(() => unreachable.push(this.name(n)))));
+    await Promise.all(holders.map((n) => this.ask(n, PART_MSG.rm, {snap: m.id}).catch(() => unreachable.push(this.name(n)))));
     const r = await this.deps.kv.propose({op: 'del', namespace: MANIFEST_NAMESPACE, key: m.id, ifVersion: version});
     if (!r.ok) throw new ConflictError(`snapshot ${m.id} changed meanwhile; retry`);
     return {id: m.id, removed: true, unreachable};
@@ -431,7 +426,7 @@ export class SnapshotService {
     for (let off = 0; off < p.size; ) {
       while (pending.length < FETCH_WINDOW && asked < p.size) {
         pending.push(
-          this.ask(node, MSG.read, {snap: m.id, part: index, offset: asked}, 15_000).then(
+          this.ask(node, PART_MSG.read, {snap: m.id, part: index, offset: asked}, 15_000).then(
             (r) => bytesOf((r as {data: Uint8Array}).data),
             (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
           ),
