@@ -50,7 +50,7 @@ export abstract class SwarmCommand extends Command {
     } else if (err.oclif?.exit === 2 || err.name === 'CLIParseError' || /Parse|Flag|Args/.test(err.constructor?.name ?? '')) {
       exitCode = ExitCode.Usage;
       code = 'usage';
-      message = `${(err.message ?? '').split('\n')[0]} (see --help)`;
+      message = `${parseFailure(err.message ?? '')} (see --help)`;
     } else {
       exitCode = ExitCode.Internal;
       code = 'internal';
@@ -62,4 +62,18 @@ export abstract class SwarmCommand extends Command {
     else process.stderr.write(`swarm: ${message}\n`);
     process.exitCode = exitCode;
   }
+}
+
+/**
+ * oclif's parse errors span lines ("Parsing --parts", then the reason on the next line, then a help
+ * hint); the first line alone says nothing. One line: "--parts: Expected an integer ... received: 0".
+ */
+export function parseFailure(message: string): string {
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^See more help/.test(l));
+  const flag = /^Parsing (\S+)$/.exec(lines[0] ?? '');
+  if (flag) return [`${flag[1]}:`, ...lines.slice(1)].join(' ');
+  return lines.join(': ');
 }

@@ -21,6 +21,15 @@ describe('usage errors exit 2 with one line', () => {
     expect(r.stderr).toMatch(/bogus/);
   });
 
+  test('a flag value out of range says which flag and what it takes, on one line', async () => {
+    const r = await cli(['snapshot', 'create', '--parts', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--parts: Expected an integer greater than or equal to 1 but received: 0 \(see --help\)/);
+    const j = await cli(['snapshot', 'create', '--json', '--parts', 'many']);
+    expect(JSON.parse(j.stderr)).toMatchObject({error: {code: 'usage', message: expect.stringMatching(/--parts: Expected an integer but received: many/)}});
+  });
+
   test('unknown flag under --json is a JSON error on stderr', async () => {
     const r = await cli(['fleet', 'status', '--json', '--bogus']);
     expect(r.code).toBe(2);
