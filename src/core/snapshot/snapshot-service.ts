@@ -200,7 +200,7 @@ export class SnapshotService {
   }
 
   private async manifest(id: string): Promise<{m: SnapshotManifest; version: number}> {
-    if (!/^[0-9a-f]{4,32}$/.test(id)) throw new UsageError(`snapshot id ${JSON.stringify(id.slice(0, 40))}: expected hex`);
+    if (!/^[0-9a-f]{4,32}$/.test(id)) throw new UsageError(`snapshot id ${JSON.stringify(id.slice(0, 40))}: expected 4 to 32 hex digits, as swarm snapshot list shows them`);
     const all = (await this.deps.kv.list(MANIFEST_NAMESPACE, '')).filter((r) => r.key.startsWith(id));
     if (all.length === 0) throw new NotFoundError(`no snapshot ${id}; see swarm snapshot list`);
     if (all.length > 1) throw new UsageError(`snapshot ${id} is ambiguous; give more characters`);
