@@ -32,8 +32,10 @@ export class SocketSender {
   }
 
   /**
-   * Drops what is queued and resolves once no send is in flight. Close the socket only after this:
-   * libzmq aborts the process when a socket is closed under a send blocked at its high-water mark.
+   * Drops what is queued and resolves once no send is in flight. Close the socket only after this, so
+   * the pump never hands a queued frame to a closed socket. (A send still blocked at the high-water
+   * mark when its socket closes is only rejected: tried 100 times. The aborts once blamed on that were
+   * the async-unbind race that Voyager.stop() now avoids.)
    */
   async close(): Promise<void> {
     this.closed = true;
