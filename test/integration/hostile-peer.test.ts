@@ -44,7 +44,7 @@ function dealer(): zmq.Dealer {
 }
 
 /** A raw client that completes a real handshake (it holds the join secret) and can then misbehave. */
-async function rawSession(sock: zmq.Dealer) {
+async function rawSession(sock: zmq.Dealer, role: 'client' | 'node' = 'client') {
   const identity = generateIdentity();
   const s = generateKeyPair();
   const hs = new HandshakeState({protocolName: NOISE_PROTOCOL, initiator: true, prologue: Buffer.from('swarm/voyager/1'), s, psks: [pskFromJoinSecret(fs.readFileSync(secret))]});
@@ -54,7 +54,7 @@ async function rawSession(sock: zmq.Dealer) {
   const f = decodeFrame(resp!, 1 << 20);
   if (typeof f === 'string' || f.kind !== FrameKind.HandshakeResponse) throw new Error('no handshake response');
   hs.readMessage(f.noise);
-  const hello = encodeHello({key: identity.publicKey, sig: signStatic(identity, s.publicKey), role: 'client', name: 'attacker', listen: '', labels: {}, cap: {cores: 0, memoryBytes: 0, gpus: 0}});
+  const hello = encodeHello({key: identity.publicKey, sig: signStatic(identity, s.publicKey), role, name: 'attacker', listen: '', labels: {}, cap: {cores: 0, memoryBytes: 0, gpus: 0}});
   await sock.send(encodeHandshake(FrameKind.HandshakeFinal, sid, hs.writeMessage(hello)));
   const {send, recv} = hs.split();
   const session = new TransportSession(send, recv, Date.now());
@@ -156,6 +156,31 @@ test('an authenticated attacker: forged sender, unknown type, unauthorised type 
   const f = await fleet(a);
   expect(f.members.map((m) => m.name).sort()).toEqual(['a', 'b']);
   expect(stateOf(f, 'b')).toBe('alive');
+});
+
+test('a peer posing as a node sends malformed snapshot part messages: each is refused with a usage error, nothing is written', async () => {
+  const d = dealer();
+  const raw = await rawSession(d, 'node');
+  const ask = async (body: unknown): Promise<{ok: boolean; error?: {code: string}; result?: unknown}> => {
+    await d.send(raw.frameFor({type: 'snapshot.part.put', body}));
+    for (;;) {
+      const [m] = await d.receive();
+      const env = raw.open(m!);
+      if (env?.type === 'reply') return env.body as {ok: boolean; error?: {code: string}; result?: unknown};
+    }
+  };
+  const snap = 'feedfacefeedface';
+  const good = {snap, part: 0, offset: 0, size: 4, data: Buffer.from('part')};
+  for (const bad of [null, 'junk', {...good, data: 'part'}, {...good, offset: -4}, {...good, size: 2 ** 50}, {...good, part: 'zero'}, {...good, snap: '../../etc'}, {...good, sha256: 'nope'}]) {
+    expect(await ask(bad)).toMatchObject({ok: false, error: {code: 'usage'}});
+  }
+  const parts = path.join(dir, 'a', 'snapshot-parts');
+  expect(fs.existsSync(parts) ? fs.readdirSync(parts) : []).toEqual([]);
+  // The same peer's well-formed chunk is served: the handler was reached, and only the bad bodies were refused.
+  const sha = crypto.createHash('sha256').update('part').digest('hex');
+  expect(await ask(good)).toEqual({ok: true, result: {complete: true, sha256: sha}});
+  expect(fs.readFileSync(path.join(parts, snap, '0.part'), 'utf8')).toBe('part');
+  expect(stateOf(await fleet(a), 'b')).toBe('alive');
 });
 
 test('a node with the wrong join secret never joins, and the real peer stays alive throughout', async () => {
