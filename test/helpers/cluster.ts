@@ -20,14 +20,30 @@ export function tmpDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `swarm-${prefix}-`));
 }
 
+/**
+ * A port for a test's listener, taken below the kernel's ephemeral range (32768-60999 by default) so
+ * that no outbound connection, of this test or of one running beside it, can be handed the same port
+ * between our check and the node's bind (a 5-node test once lost a node to exactly that). Each jest
+ * worker draws from its own 2,000 ports, in order from a random start; a port still bound is skipped.
+ */
+const PORT_BASE = 20_000;
+const PORTS_PER_WORKER = 2_000;
+const portSlice = PORT_BASE + (Number(process.env['JEST_WORKER_ID'] ?? 0) % 6) * PORTS_PER_WORKER;
+let portCursor = Math.floor(Math.random() * PORTS_PER_WORKER);
+
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let tries = 0; tries < PORTS_PER_WORKER; tries++) {
+    const port = portSlice + (portCursor++ % PORTS_PER_WORKER);
+    if (await canBind(port)) return port;
+  }
+  throw new Error(`no free port in ${portSlice}-${portSlice + PORTS_PER_WORKER - 1}`);
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
