@@ -1,4 +1,5 @@
 import {UsageError} from '../errors.js';
+import {MAX_PART_INDEX} from './part-store.js';
 
 /**
  * The messages nodes exchange about the snapshot parts they hold, and the checks every body passes
@@ -70,7 +71,12 @@ function sha256Of(b: Record<string, unknown>, field: string): string {
 
 function ref(b: Record<string, unknown>): PartRef {
   // The snapshot id's own form is checked where it becomes a path (PartStore).
-  return {snap: text(b, 'snap'), part: count(b, 'part', 100_000)};
+  return {snap: text(b, 'snap'), part: count(b, 'part', MAX_PART_INDEX)};
+}
+
+/** msgpack hands out binaries as views into the frame: wrap one as a Buffer, don't copy it. */
+export function bytesOf(data: Uint8Array): Buffer {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 export function parsePartRef(body: unknown): PartRef {
@@ -85,8 +91,7 @@ export function parsePut(body: unknown): PutBody {
     ...ref(b),
     offset: count(b, 'offset', MAX_PART_BYTES),
     size: count(b, 'size', MAX_PART_BYTES),
-    // msgpack hands out views into the frame: wrap, don't copy.
-    data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    data: bytesOf(data),
   };
   if (b['sha256'] !== undefined) put.sha256 = sha256Of(b, 'sha256');
   return put;
@@ -105,6 +110,6 @@ export function parseReplicate(body: unknown): ReplicateBody {
 export function parseRm(body: unknown): RmBody {
   const b = record(body);
   const rm: RmBody = {snap: text(b, 'snap')};
-  if (b['part'] !== undefined) rm.part = count(b, 'part', 100_000);
+  if (b['part'] !== undefined) rm.part = count(b, 'part', MAX_PART_INDEX);
   return rm;
 }

@@ -11,6 +11,8 @@ import {fsyncDir} from '../consensus/raft/wal/fs-util.js';
  * matching the hash the sender announced, so a half-received part is never served.
  */
 const ID_RE = /^[0-9a-f]{8,32}$/;
+/** Highest part number a holder accepts (create cuts at most 1,024 parts). */
+export const MAX_PART_INDEX = 100_000;
 
 /** A part being received: its temp file held open, the hash so far, the next offset expected. */
 interface Incoming {
@@ -53,7 +55,7 @@ export class PartStore {
   }
 
   private file(snap: string, index: number, tmp = false): string {
-    if (!ID_RE.test(snap) || !Number.isSafeInteger(index) || index < 0 || index > 100_000) throw new UsageError('bad snapshot part reference');
+    if (!ID_RE.test(snap) || !Number.isSafeInteger(index) || index < 0 || index > MAX_PART_INDEX) throw new UsageError('bad snapshot part reference');
     return path.join(this.root, snap, `${index}.part${tmp ? '.tmp' : ''}`);
   }
 

@@ -7,7 +7,7 @@ import {ConflictError, NotFoundError, RefusedError, UsageError} from '../errors.
 import type {ServiceContext} from '../service-context.js';
 import {decodeManifest, MANIFEST_NAMESPACE} from './manifest.js';
 import type {PartCopyStatus, SnapshotManifest, VerifyReport} from './manifest.js';
-import {PART_MSG, parsePartRef, parsePut, parseRead, parseReplicate, parseRm} from './part-messages.js';
+import {bytesOf, PART_MSG, parsePartRef, parsePut, parseRead, parseReplicate, parseRm} from './part-messages.js';
 import type {PartMessage, ReplicateBody} from './part-messages.js';
 import {PartStore} from './part-store.js';
 import {cutRanges, PayloadReader, planPayload, rootHash} from './payload.js';
@@ -479,11 +479,6 @@ function readInto(fd: number, offset: number, into: Buffer): number {
     n += r;
   }
   return n;
-}
-
-/** A received binary field as a Buffer without copying it (msgpack hands out views of a fresh frame). */
-function bytesOf(data: Uint8Array): Buffer {
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /**
